@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
     import requests
+    from airflow.sdk import Connection
 
     from airflow_provider_bitcapital.auth.provider import TokenProvider
     from airflow_provider_bitcapital.auth.token import Token
@@ -55,13 +56,25 @@ class BitcapitalHook(BaseHook):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(bitcapital_conn_id={self.bitcapital_conn_id!r})"
 
+    @classmethod
+    def for_connection(cls, connection: Connection) -> BitcapitalHook:
+        """Return a hook for a connection already fetched, as a trigger does with ``aget_connection``.
+
+        :raises BitcapitalConfigError: naming every wrong field and what it accepts.
+        """
+        hook = cls(bitcapital_conn_id=connection.conn_id)
+        hook.__dict__["config"] = hook._config_of(connection)
+        return hook
+
     @cached_property
     def config(self) -> BitcapitalConfig:
         """The connection's validated settings; the secrets are masked in logs from here on.
 
         :raises BitcapitalConfigError: naming every wrong field and what it accepts.
         """
-        connection = self.get_connection(self.bitcapital_conn_id)
+        return self._config_of(self.get_connection(self.bitcapital_conn_id))
+
+    def _config_of(self, connection: Connection) -> BitcapitalConfig:
         if connection.conn_type and connection.conn_type != self.conn_type:
             self.log.warning(
                 "Connection %s has type %r; it is read as a %r connection",

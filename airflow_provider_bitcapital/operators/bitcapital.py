@@ -24,7 +24,8 @@ class BitcapitalOperator(BaseOperator):
 
     :param endpoint: the path below the instance URL, such as ``/wallets`` (templated).
     :param method: the HTTP method (templated).
-    :param params: query parameters (templated).
+    :param query_params: query parameters (templated). Not named ``params``, which every Airflow
+        operator already has for the DAG's ``{{ params }}``.
     :param json: a JSON body (templated).
     :param headers: extra headers (templated).
     :param bitcapital_conn_id: the connection to use (templated).
@@ -37,8 +38,15 @@ class BitcapitalOperator(BaseOperator):
     :param response_filter: called with the decoded JSON; its result is what the task returns.
     """
 
-    template_fields: Sequence[str] = ("endpoint", "method", "params", "json", "headers", "bitcapital_conn_id")
-    template_fields_renderers = {"params": "json", "json": "json", "headers": "json"}
+    template_fields: Sequence[str] = (
+        "endpoint",
+        "method",
+        "query_params",
+        "json",
+        "headers",
+        "bitcapital_conn_id",
+    )
+    template_fields_renderers = {"query_params": "json", "json": "json", "headers": "json"}
     ui_color = "#1a73e8"
 
     def __init__(
@@ -46,7 +54,7 @@ class BitcapitalOperator(BaseOperator):
         *,
         endpoint: str,
         method: str = "GET",
-        params: dict[str, Any] | None = None,
+        query_params: dict[str, Any] | None = None,
         json: Any = None,
         headers: dict[str, str] | None = None,
         bitcapital_conn_id: str = "bitcapital_default",
@@ -62,7 +70,7 @@ class BitcapitalOperator(BaseOperator):
         super().__init__(**kwargs)
         self.endpoint = endpoint
         self.method = method
-        self.params = params
+        self.query_params = query_params
         self.json = json
         self.headers = headers
         self.bitcapital_conn_id = bitcapital_conn_id
@@ -87,11 +95,13 @@ class BitcapitalOperator(BaseOperator):
         method = str(self.method).upper()
         if self.paginate:
             if method != "GET":
-                raise BitcapitalConfigError([("method", f"got {self.method!r}; paginate works with GET only")])
+                raise BitcapitalConfigError(
+                    [("method", f"got {self.method!r}; paginate works with GET only")]
+                )
             data: Any = list(
                 hook.paginate(
                     self.endpoint,
-                    params=self.params,
+                    params=self.query_params,
                     page_size=self.page_size,
                     max_items=self.max_items,
                     concurrency=self.concurrency,
@@ -102,14 +112,16 @@ class BitcapitalOperator(BaseOperator):
             data = hook.client.get_json(
                 self.endpoint,
                 method=method,
-                params=self.params,
+                params=self.query_params,
                 json=self.json,
                 headers=self.headers,
                 sign=self.sign,
             )
             self.log.info("Bitcapital %s %s succeeded", method, self.endpoint)
         if self.response_check is not None and not self.response_check(data):
-            raise BitcapitalError(f"response_check returned a false value for Bitcapital {method} {self.endpoint}")
+            raise BitcapitalError(
+                f"response_check returned a false value for Bitcapital {method} {self.endpoint}"
+            )
         if self.response_filter is not None:
             return self.response_filter(data)
         return data

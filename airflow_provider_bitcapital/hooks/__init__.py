@@ -1,0 +1,1 @@
+"""Airflow-facing hooks of the Bitcapital provider."""

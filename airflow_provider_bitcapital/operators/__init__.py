@@ -1,0 +1,1 @@
+"""Airflow-facing operators of the Bitcapital provider."""

@@ -1,0 +1,1 @@
+"""Airflow-facing sensors of the Bitcapital provider."""

@@ -1,0 +1,1 @@
+"""Airflow-facing triggers of the Bitcapital provider."""
