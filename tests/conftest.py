@@ -7,18 +7,29 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+if TYPE_CHECKING:
+    from airflow.models.dagrun import DagRun
+
+ROOT = Path(__file__).resolve().parent.parent
+
 # Airflow reads these when first imported, so they are set before any test module imports it.
-_HOME = tempfile.mkdtemp(prefix="bitcapital-airflow-home-")
-os.environ["AIRFLOW_HOME"] = _HOME
+AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="bitcapital-airflow-home-"))
+DAGS_FOLDER = AIRFLOW_HOME / "dags"
+os.environ["AIRFLOW_HOME"] = str(AIRFLOW_HOME)
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
-os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_HOME}/airflow.db"
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(DAGS_FOLDER)
+os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{AIRFLOW_HOME}/airflow.db"
 os.environ.pop("AIRFLOW_CONN_BITCAPITAL_DEFAULT", None)
 
 from airflow_provider_bitcapital.auth.cache import clear_process_cache  # noqa: E402
@@ -65,3 +76,62 @@ def sandbox_connection(bitcapital_sandbox: Any, monkeypatch: pytest.MonkeyPatch)
         return conn_id
 
     return define
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> Path:
+    """Migrate a SQLite metadata database and fill the DAGs folder with the example and test DAGs."""
+    DAGS_FOLDER.mkdir(exist_ok=True)
+    for folder in (ROOT / "example_dags", ROOT / "tests" / "dags"):
+        for source in folder.glob("*.py"):
+            shutil.copy(source, DAGS_FOLDER / source.name)
+    subprocess.run(
+        [Path(sys.executable).parent / "airflow", "db", "migrate"],
+        check=True,
+        capture_output=True,
+        env=dict(os.environ),
+        timeout=300,
+    )
+    return DAGS_FOLDER
+
+
+DagRunner = Callable[..., "DagRun"]
+
+
+@pytest.fixture
+def run_dag(airflow_db: Path) -> DagRunner:
+    """Run a DAG of the DAGs folder with ``dag.test()`` and return its finished DAG run."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    def run(dag_id: str, **kwargs: Any) -> DagRun:
+        dag = DagBag(dag_folder=str(airflow_db)).get_dag(dag_id)
+        assert dag is not None, f"DAG {dag_id} was not found in {airflow_db}"
+        return dag.test(**kwargs)
+
+    return run
+
+
+def xcom_values(dag_run: DagRun) -> dict[str, Any]:
+    """Return the ``return_value`` XComs of a DAG run, by task id (mapped tasks give lists)."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    values: dict[str, Any] = {}
+    with create_session() as session:
+        rows = session.query(XComModel).filter_by(
+            dag_id=dag_run.dag_id, run_id=dag_run.run_id, key="return_value"
+        )
+        for row in rows.order_by(XComModel.map_index):
+            if row.map_index >= 0:
+                values.setdefault(row.task_id, []).append(row.value)
+            else:
+                values[row.task_id] = row.value
+    return values
+
+
+def task_states(dag_run: DagRun) -> dict[str, str]:
+    """Return the final state of each task of a DAG run, by task id."""
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        return {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances(session=session)}

@@ -11,17 +11,21 @@ from collections.abc import Iterator
 from importlib.metadata import entry_points
 from pathlib import Path
 
+import airflow
 import jsonschema
 import pytest
 
-import airflow
 from airflow_provider_bitcapital import __version__, get_provider_info
 from airflow_provider_bitcapital.connection_form import FORM_FIELDS
 from airflow_provider_bitcapital.hooks.bitcapital import BitcapitalHook
 
 
 def test_entry_point_returns_the_provider_info() -> None:
-    (entry,) = [e for e in entry_points(group="apache_airflow_provider") if e.value.startswith("airflow_provider_bitcapital")]
+    (entry,) = [
+        e
+        for e in entry_points(group="apache_airflow_provider")
+        if e.value.startswith("airflow_provider_bitcapital")
+    ]
     info = entry.load()()
     assert info["package-name"] == "airflow-provider-bitcapital"
     assert info["versions"] == [__version__]
@@ -38,7 +42,11 @@ def test_connection_type_entry() -> None:
     assert connection_type["hook-class-name"] == "airflow_provider_bitcapital.hooks.bitcapital.BitcapitalHook"
     assert connection_type["hook-name"] == BitcapitalHook.hook_name
     behaviour = connection_type["ui-field-behaviour"]
-    assert behaviour["relabeling"] == {"host": "Instance URL", "login": "Client ID", "password": "Client Secret"}
+    assert behaviour["relabeling"] == {
+        "host": "Instance URL",
+        "login": "Client ID",
+        "password": "Client Secret",
+    }
     assert {"port", "schema"} <= set(behaviour["hidden-fields"])
     visible = {"host", "login", "password"} | set(connection_type["conn-fields"])
     assert set(behaviour["placeholders"]) == visible
@@ -54,7 +62,9 @@ def airflow31_form_mocks() -> Iterator[None]:
 
     modules = {
         "wtforms": types.SimpleNamespace(
-            StringField=Meta.MockStringField, IntegerField=Meta.MockIntegerField, PasswordField=Meta.MockPasswordField
+            StringField=Meta.MockStringField,
+            IntegerField=Meta.MockIntegerField,
+            PasswordField=Meta.MockPasswordField,
         ),
         "wtforms.validators": types.SimpleNamespace(Optional=Meta.MockOptional, any_of=Meta.MockEnum),
         "flask_babel": types.SimpleNamespace(lazy_gettext=lambda text: text),
@@ -81,7 +91,9 @@ def test_hook_form_methods_say_the_same_as_the_provider_info() -> None:
 
     (connection_type,) = get_provider_info()["connection-types"]
     manager = ProvidersManager()
-    from_info = {name: manager._to_api_format(name, spec) for name, spec in connection_type["conn-fields"].items()}
+    from_info = {
+        name: manager._to_api_format(name, spec) for name, spec in connection_type["conn-fields"].items()
+    }
     widgets = BitcapitalHook.get_connection_form_widgets()
     assert list(widgets) == list(from_info) == [field.name for field in FORM_FIELDS]
     for name, widget in widgets.items():

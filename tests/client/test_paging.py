@@ -37,14 +37,18 @@ def test_is_lazy(bitcapital_sandbox: Any, sandbox_connection: ConnectionFactory)
     assert list_requests(bitcapital_sandbox) == ["skip=0&limit=50", "skip=50&limit=50"]
 
 
-def test_max_items_asks_only_for_what_it_needs(bitcapital_sandbox: Any, sandbox_connection: ConnectionFactory) -> None:
+def test_max_items_asks_only_for_what_it_needs(
+    bitcapital_sandbox: Any, sandbox_connection: ConnectionFactory
+) -> None:
     hook = BitcapitalHook(sandbox_connection())
     items = list(hook.paginate("/wallets", page_size=100, max_items=130, params={"status": None}))
     assert len(items) == 130
     assert list_requests(bitcapital_sandbox) == ["skip=0&limit=100", "skip=100&limit=30"]
 
 
-def test_parallel_paging_respects_max_items(bitcapital_sandbox: Any, sandbox_connection: ConnectionFactory) -> None:
+def test_parallel_paging_respects_max_items(
+    bitcapital_sandbox: Any, sandbox_connection: ConnectionFactory
+) -> None:
     expected = [wallet["id"] for wallet in bitcapital_sandbox.wallets_snapshot()][:215]
     hook = BitcapitalHook(sandbox_connection())
     ids = [w["id"] for w in hook.paginate("/wallets", page_size=40, max_items=215, concurrency=3)]
@@ -52,14 +56,18 @@ def test_parallel_paging_respects_max_items(bitcapital_sandbox: Any, sandbox_con
     assert len(list_requests(bitcapital_sandbox)) == 6
 
 
-def test_without_a_total_a_short_page_ends_the_walk(bitcapital_sandbox: Any, sandbox_connection: ConnectionFactory) -> None:
+def test_without_a_total_a_short_page_ends_the_walk(
+    bitcapital_sandbox: Any, sandbox_connection: ConnectionFactory
+) -> None:
     hook = BitcapitalHook(sandbox_connection())
     bitcapital_sandbox.inject("/wallets", status=200, json=[{"id": "a"}, {"id": "b"}])
     assert [item["id"] for item in hook.paginate("/wallets", page_size=10, concurrency=4)] == ["a", "b"]
     assert bitcapital_sandbox.count("GET", "/wallets") == 1
 
 
-def test_a_failed_page_raises_with_its_details(bitcapital_sandbox: Any, sandbox_connection: ConnectionFactory) -> None:
+def test_a_failed_page_raises_with_its_details(
+    bitcapital_sandbox: Any, sandbox_connection: ConnectionFactory
+) -> None:
     hook = BitcapitalHook(sandbox_connection())
     items = hook.paginate("/wallets", page_size=100)
     next(items)

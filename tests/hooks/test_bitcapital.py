@@ -10,14 +10,18 @@ from typing import Any
 import pytest
 import requests
 
-from airflow_provider_bitcapital.exceptions import BitcapitalApiError, BitcapitalAuthError, BitcapitalConfigError
+from airflow_provider_bitcapital.exceptions import (
+    BitcapitalApiError,
+    BitcapitalAuthError,
+    BitcapitalConfigError,
+)
 from airflow_provider_bitcapital.hooks.bitcapital import BitcapitalHook
 from tests.conftest import ConnectionFactory
 
 
 def basic_credentials(server: Any) -> tuple[str, str]:
     header = server.request_log[-1].headers["authorization"] if server.request_log else ""
-    scheme, _, encoded = header.partition(" ")
+    _scheme, _, encoded = header.partition(" ")
     decoded = base64.b64decode(encoded).decode("utf-8")
     client_id, _, secret = decoded.partition(":")
     return client_id, secret
@@ -46,15 +50,22 @@ def test_basic_auth_sends_the_raw_secret(
     assert token.lifetime > 3000
 
 
-def test_client_auth_body_sends_form_fields(bitcapital_sandbox: Any, sandbox_connection: ConnectionFactory) -> None:
+def test_client_auth_body_sends_form_fields(
+    bitcapital_sandbox: Any, sandbox_connection: ConnectionFactory
+) -> None:
     hook = BitcapitalHook(sandbox_connection(client_auth="body"))
     hook.get_token()
     token_request = [r for r in bitcapital_sandbox.request_log if r.path == "/oauth/token"][-1]
     assert "authorization" not in token_request.headers
-    assert token_request.body == b"grant_type=client_credentials&client_id=sandbox-client&client_secret=sandbox-secret"
+    assert (
+        token_request.body
+        == b"grant_type=client_credentials&client_id=sandbox-client&client_secret=sandbox-secret"
+    )
 
 
-def test_wrong_secret_is_an_auth_error_with_advice(bitcapital_sandbox: Any, sandbox_connection: ConnectionFactory) -> None:
+def test_wrong_secret_is_an_auth_error_with_advice(
+    bitcapital_sandbox: Any, sandbox_connection: ConnectionFactory
+) -> None:
     hook = BitcapitalHook(sandbox_connection(password="not-the-secret"))
     with pytest.raises(BitcapitalAuthError) as caught:
         hook.get("/wallets")
@@ -66,7 +77,9 @@ def test_wrong_secret_is_an_auth_error_with_advice(bitcapital_sandbox: Any, sand
     assert bitcapital_sandbox.count("GET", "/wallets") == 0
 
 
-def test_bad_connection_fails_before_any_request(bitcapital_sandbox: Any, sandbox_connection: ConnectionFactory) -> None:
+def test_bad_connection_fails_before_any_request(
+    bitcapital_sandbox: Any, sandbox_connection: ConnectionFactory
+) -> None:
     hook = BitcapitalHook(sandbox_connection(timeout="fast", sign_requests="maybe"))
     with pytest.raises(BitcapitalConfigError) as caught:
         hook.get("/wallets")
@@ -74,7 +87,9 @@ def test_bad_connection_fails_before_any_request(bitcapital_sandbox: Any, sandbo
     assert bitcapital_sandbox.count() == 0
 
 
-def test_fifty_sequential_calls_use_one_token(bitcapital_sandbox: Any, sandbox_connection: ConnectionFactory) -> None:
+def test_fifty_sequential_calls_use_one_token(
+    bitcapital_sandbox: Any, sandbox_connection: ConnectionFactory
+) -> None:
     conn_id = sandbox_connection()
     for _ in range(50):
         BitcapitalHook(conn_id).get("/users/me")
@@ -107,7 +122,9 @@ def test_sixteen_threads_starting_together_share_one_token(
     assert bitcapital_sandbox.token_requests == 1
 
 
-def test_a_different_secret_gets_its_own_token(bitcapital_sandbox: Any, sandbox_connection: ConnectionFactory) -> None:
+def test_a_different_secret_gets_its_own_token(
+    bitcapital_sandbox: Any, sandbox_connection: ConnectionFactory
+) -> None:
     bitcapital_sandbox.add_client("second-client", "second-secret")
     BitcapitalHook(sandbox_connection("first")).get_token()
     BitcapitalHook(sandbox_connection("second", login="second-client", password="second-secret")).get_token()
@@ -115,7 +132,9 @@ def test_a_different_secret_gets_its_own_token(bitcapital_sandbox: Any, sandbox_
     assert bitcapital_sandbox.token_requests == 2
 
 
-def test_token_cache_none_keeps_tokens_per_hook(bitcapital_sandbox: Any, sandbox_connection: ConnectionFactory) -> None:
+def test_token_cache_none_keeps_tokens_per_hook(
+    bitcapital_sandbox: Any, sandbox_connection: ConnectionFactory
+) -> None:
     conn_id = sandbox_connection(token_cache="none")
     first, second = BitcapitalHook(conn_id), BitcapitalHook(conn_id)
     for _ in range(3):
@@ -156,8 +175,13 @@ def test_framework_error_shape(bitcapital_sandbox: Any, sandbox_connection: Conn
     with pytest.raises(BitcapitalApiError) as caught:
         hook.get("/wallets/00000000-0000-4000-8000-000000000000")
     error = caught.value
-    assert (error.status_code, error.method, error.path) == (404, "GET", "/wallets/00000000-0000-4000-8000-000000000000")
-    assert error.stack_id and error.stack_id in str(error)
+    assert (error.status_code, error.method, error.path) == (
+        404,
+        "GET",
+        "/wallets/00000000-0000-4000-8000-000000000000",
+    )
+    assert error.stack_id
+    assert error.stack_id in str(error)
     assert "GET /wallets/00000000-0000-4000-8000-000000000000" in str(error)
     assert "HTTP 404" in str(error)
 
@@ -165,7 +189,9 @@ def test_framework_error_shape(bitcapital_sandbox: Any, sandbox_connection: Conn
 def test_oauth_error_shape_on_the_api(bitcapital_sandbox: Any, sandbox_connection: ConnectionFactory) -> None:
     hook = BitcapitalHook(sandbox_connection())
     bitcapital_sandbox.inject(
-        "/wallets", status=403, json={"error": "insufficient_scope", "error_description": "needs wallets:read"}
+        "/wallets",
+        status=403,
+        json={"error": "insufficient_scope", "error_description": "needs wallets:read"},
     )
     with pytest.raises(BitcapitalApiError) as caught:
         hook.get("/wallets")
@@ -175,9 +201,15 @@ def test_oauth_error_shape_on_the_api(bitcapital_sandbox: Any, sandbox_connectio
     assert bitcapital_sandbox.count("GET", "/wallets") == 1
 
 
-def test_html_error_page_gives_a_short_snippet(bitcapital_sandbox: Any, sandbox_connection: ConnectionFactory) -> None:
+def test_html_error_page_gives_a_short_snippet(
+    bitcapital_sandbox: Any, sandbox_connection: ConnectionFactory
+) -> None:
     hook = BitcapitalHook(sandbox_connection(max_retries=0))
-    page = "<html><head><style>body{}</style></head><body><h1>502 Bad Gateway</h1>" + "x " * 500 + "</body></html>"
+    page = (
+        "<html><head><style>body{}</style></head><body><h1>502 Bad Gateway</h1>"
+        + "x " * 500
+        + "</body></html>"
+    )
     bitcapital_sandbox.inject("/wallets", status=502, body=page, content_type="text/html")
     with pytest.raises(BitcapitalApiError) as caught:
         hook.get("/wallets")
@@ -219,7 +251,9 @@ def test_run_returns_the_response(bitcapital_sandbox: Any, sandbox_connection: C
     assert sent.headers["authorization"].startswith("Bearer ")
 
 
-def test_test_connection_reports_what_it_found(bitcapital_sandbox: Any, sandbox_connection: ConnectionFactory) -> None:
+def test_test_connection_reports_what_it_found(
+    bitcapital_sandbox: Any, sandbox_connection: ConnectionFactory
+) -> None:
     ok, message = BitcapitalHook(sandbox_connection()).test_connection()
     assert ok, message
     assert bitcapital_sandbox.url in message
@@ -229,7 +263,11 @@ def test_test_connection_reports_what_it_found(bitcapital_sandbox: Any, sandbox_
 
 @pytest.mark.parametrize(
     ("fields", "words"),
-    [({"password": "wrong-secret"}, "invalid_client"), ({"timeout": "0"}, "timeout"), ({"host": "http://127.0.0.1:9"}, "token endpoint")],
+    [
+        ({"password": "wrong-secret"}, "invalid_client"),
+        ({"timeout": "0"}, "timeout"),
+        ({"host": "http://127.0.0.1:9"}, "token endpoint"),
+    ],
 )
 def test_test_connection_reports_failures_without_raising(
     bitcapital_sandbox: Any, sandbox_connection: ConnectionFactory, fields: dict[str, Any], words: str
@@ -243,7 +281,14 @@ def test_test_connection_reports_failures_without_raising(
 def test_repr_and_errors_hide_secrets(bitcapital_sandbox: Any, sandbox_connection: ConnectionFactory) -> None:
     hook = BitcapitalHook(sandbox_connection())
     token = hook.get_token()
-    for text in (repr(hook), repr(hook.config), repr(hook.client), repr(hook.tokens), repr(token), repr(hook.get_conn().auth)):
+    for text in (
+        repr(hook),
+        repr(hook.config),
+        repr(hook.client),
+        repr(hook.tokens),
+        repr(token),
+        repr(hook.get_conn().auth),
+    ):
         assert "sandbox-secret" not in text
         assert token.access_token not in text
     assert json.dumps(hook.get("/users/me")).find(token.access_token) == -1

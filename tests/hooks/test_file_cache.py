@@ -21,7 +21,9 @@ for _ in range(5):
 """
 
 
-def test_parallel_processes_share_one_token(bitcapital_sandbox: Any, sandbox_connection: ConnectionFactory) -> None:
+def test_parallel_processes_share_one_token(
+    bitcapital_sandbox: Any, sandbox_connection: ConnectionFactory
+) -> None:
     conn_id = sandbox_connection(token_cache="file")
     processes = [
         subprocess.Popen([sys.executable, "-c", CALLER, conn_id], env=dict(os.environ)) for _ in range(4)
@@ -52,7 +54,9 @@ def test_corrupt_file_is_a_miss(bitcapital_sandbox: Any, sandbox_connection: Con
     assert cache.load(cache_key(hook.config)) is not None
 
 
-def test_encrypted_with_the_fernet_key(bitcapital_sandbox: Any, sandbox_connection: ConnectionFactory) -> None:
+def test_encrypted_with_the_fernet_key(
+    bitcapital_sandbox: Any, sandbox_connection: ConnectionFactory
+) -> None:
     from cryptography.fernet import Fernet
 
     hook = BitcapitalHook(sandbox_connection(token_cache="file"))
@@ -63,5 +67,7 @@ def test_encrypted_with_the_fernet_key(bitcapital_sandbox: Any, sandbox_connecti
     raw = cache.path("k").read_bytes()
     assert token.access_token.encode() not in raw
     assert cache.load("k") == token
-    assert FileTokenCache(token_cache_directory(), fernet_key=Fernet.generate_key().decode()).load("k") is None
+    assert (
+        FileTokenCache(token_cache_directory(), fernet_key=Fernet.generate_key().decode()).load("k") is None
+    )
     assert FileTokenCache(token_cache_directory()).load("k") is None

@@ -1,0 +1,73 @@
+"""DAGs that the operator and sensor tests run with ``dag.test()`` against the sandbox."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from airflow.sdk import DAG, task
+
+from airflow_provider_bitcapital.operators.bitcapital import BitcapitalOperator
+from airflow_provider_bitcapital.sensors.bitcapital import BitcapitalSensor
+
+START = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+with DAG("bitcapital_operator_paginate", schedule=None, start_date=START):
+    BitcapitalOperator(
+        task_id="first_wallets",
+        endpoint="/wallets",
+        paginate=True,
+        page_size=3,
+        max_items=7,
+        response_filter=lambda wallets: [wallet["id"] for wallet in wallets],
+    )
+
+with DAG("bitcapital_operator_templated", schedule=None, start_date=START, params={"wallet_index": 2}):
+    first = BitcapitalOperator(task_id="list", endpoint="/wallets", query_params={"limit": 5})
+    BitcapitalOperator(
+        task_id="one",
+        endpoint="/wallets/{{ ti.xcom_pull(task_ids='list')[params.wallet_index]['id'] }}",
+        response_check=lambda wallet: wallet["status"] in ("ready", "pending", "failed", "registered"),
+        response_filter=lambda wallet: {"id": wallet["id"], "assets": len(wallet["assets"])},
+    ).set_upstream(first)
+
+with DAG("bitcapital_operator_check_fails", schedule=None, start_date=START):
+    BitcapitalOperator(task_id="status", endpoint="/status", response_check=lambda status: False)
+
+with DAG("bitcapital_operator_api_error", schedule=None, start_date=START):
+    BitcapitalOperator(task_id="missing", endpoint="/wallets/not-a-wallet", retries=0)
+
+with DAG("bitcapital_sensor_modes", schedule=None, start_date=START):
+
+    @task
+    def pay() -> str:
+        from airflow_provider_bitcapital.hooks.bitcapital import BitcapitalHook
+
+        hook = BitcapitalHook()
+        wallets = [
+            w for w in hook.paginate("/wallets", max_items=50) if w["status"] == "ready" and w["assets"]
+        ]
+        source = wallets[0]
+        asset = source["assets"][0]
+        destination = next(w for w in wallets[1:] if any(a["code"] == asset["code"] for a in w["assets"]))
+        payment = hook.post(
+            "/payments",
+            json={
+                "source": source["id"],
+                "recipients": [{"destination": destination["id"], "amount": "0.01", "asset": asset["code"]}],
+            },
+        )
+        return payment["transaction"]["id"]
+
+    transaction = pay()
+    for mode, deferrable in (("poke", False), ("reschedule", False), ("poke", True)):
+        transaction >> BitcapitalSensor(
+            task_id=f"wait_{mode}{'_deferred' if deferrable else ''}",
+            endpoint="/transactions/{{ ti.xcom_pull(task_ids='pay') }}",
+            success_field="status",
+            success_values=["executed", "notified"],
+            failure_values=["failed"],
+            mode=mode,
+            deferrable=deferrable,
+            poke_interval=0.2,
+            timeout=60,
+        )
