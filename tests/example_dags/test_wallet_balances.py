@@ -1,0 +1,57 @@
+"""The daily wallet-balance example, run by Airflow against the sandbox."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import DAGS_FOLDER, DagRunner, task_states, xcom_values
+
+DAG_ID = "example_bitcapital_wallet_balances"
+
+
+def test_report_totals_match_the_instance(
+    bitcapital_sandbox: Any, run_dag: DagRunner, tmp_path: Path
+) -> None:
+    dag_run = run_dag(DAG_ID, run_conf={"report_dir": str(tmp_path)})
+    assert set(task_states(dag_run).values()) == {"success"}
+    day = dag_run.logical_date.date().isoformat()
+    rows = list(csv.DictReader((tmp_path / f"wallet-balances-{day}.csv").open()))
+    assert {row["asset"]: row["total_balance"] for row in rows} == bitcapital_sandbox.balance_totals()
+    summary = json.loads((tmp_path / f"wallet-balances-{day}.json").read_text())
+    assert summary["wallets"] == len(bitcapital_sandbox.wallets_snapshot())
+    assert summary["instance"]["name"]
+    assert xcom_values(dag_run)["write_report"]["wallets"] == summary["wallets"]
+    pages = -(-summary["wallets"] // 100)
+    assert bitcapital_sandbox.count("GET", "/wallets") == pages
+    assert bitcapital_sandbox.token_requests == 1
+
+
+def test_airflow_dags_test_leaks_no_secret(bitcapital_sandbox: Any, airflow_db: Path, tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "AIRFLOW_CONN_BITCAPITAL_DEFAULT": bitcapital_sandbox.connection_json(token_cache="file"),
+        "BITCAPITAL_REPORT_DIR": str(tmp_path),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "DEBUG",
+    }
+    env.pop("AIRFLOW__CORE__UNIT_TEST_MODE", None)
+    result = subprocess.run(
+        [Path(sys.executable).parent / "airflow", "dags", "test", DAG_ID, "2026-02-01"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert "Report written to" in output
+    issued = bitcapital_sandbox.issued_tokens
+    assert issued
+    leaked = [secret for secret in ["sandbox-secret", *issued] if secret in output]
+    assert leaked == []
