@@ -30,6 +30,7 @@ os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(DAGS_FOLDER)
 os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{AIRFLOW_HOME}/airflow.db"
+os.environ["AIRFLOW__CORE__FERNET_KEY"] = "x4Yw9U8Q2q2zj5bqJ8mA1eR0cVZpLw3nT6sKf7dHh0E="
 os.environ.pop("AIRFLOW_CONN_BITCAPITAL_DEFAULT", None)
 
 from airflow_provider_bitcapital.auth.cache import clear_process_cache  # noqa: E402

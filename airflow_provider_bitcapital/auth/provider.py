@@ -121,7 +121,7 @@ class TokenProvider:
         response = self.session.post(
             self.config.base_url + REVOKE_PATH,
             data={"accessToken": token.access_token},
-            headers={"Authorization": f"Bearer {token.access_token}"},
+            auth=BearerToken(token.access_token),
             timeout=self.config.timeout,
             verify=self.config.verify,
             allow_redirects=False,
@@ -202,10 +202,8 @@ class TokenProvider:
     def _request_token(self, fields: dict[str, str]) -> Token:
         config = self.config
         headers = {"Accept": "application/json"}
-        if config.client_auth == "basic":
-            credentials = f"{config.client_id}:{config.client_secret}".encode()
-            headers["Authorization"] = "Basic " + base64.b64encode(credentials).decode("ascii")
-        else:
+        auth = ClientAuth(config.client_id, config.client_secret, send=config.client_auth == "basic")
+        if config.client_auth == "body":
             fields = {**fields, "client_id": config.client_id, "client_secret": config.client_secret}
 
         def attempt() -> Token:
@@ -214,6 +212,7 @@ class TokenProvider:
                 config.token_url,
                 data=fields,
                 headers=headers,
+                auth=auth,
                 timeout=config.timeout,
                 verify=config.verify,
                 allow_redirects=False,
@@ -269,6 +268,44 @@ class TokenProvider:
             self._on_new_token(token.access_token)
             if token.refresh_token:
                 self._on_new_token(token.refresh_token)
+
+
+class ClientAuth(requests.auth.AuthBase):
+    """Authenticate a token request as the OAuth client.
+
+    HTTP Basic of the raw ``client_id:client_secret`` in UTF-8, neither part URL-encoded, as
+    Bitcapital's SDKs send it (``requests``' own Basic auth would encode the text as Latin-1).
+    With ``send=False`` the credentials travel in the form body instead, and this only keeps a
+    session's own ``auth`` away from the token request. ``repr()`` shows no secret.
+    """
+
+    def __init__(self, client_id: str, client_secret: str, *, send: bool = True) -> None:
+        self._header = None
+        if send:
+            credentials = f"{client_id}:{client_secret}".encode()
+            self._header = "Basic " + base64.b64encode(credentials).decode("ascii")
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        if self._header is not None:
+            request.headers["Authorization"] = self._header
+        return request
+
+    def __repr__(self) -> str:
+        return "ClientAuth(<hidden>)"
+
+
+class BearerToken(requests.auth.AuthBase):
+    """Attach one fixed access token; ``repr()`` does not show it."""
+
+    def __init__(self, access_token: str) -> None:
+        self._access_token = access_token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self._access_token}"
+        return request
+
+    def __repr__(self) -> str:
+        return "BearerToken(<hidden>)"
 
 
 def _path_of(url: str) -> str:

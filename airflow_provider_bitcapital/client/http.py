@@ -10,6 +10,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from airflow_provider_bitcapital import __version__
+from airflow_provider_bitcapital.auth.provider import BearerToken
 from airflow_provider_bitcapital.auth.signing import canonical_json, should_sign, signature_headers
 from airflow_provider_bitcapital.client.errors import api_error, outcome_unknown_error
 from airflow_provider_bitcapital.exceptions import BitcapitalApiError, BitcapitalConfigError
@@ -36,20 +37,6 @@ MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 USER_AGENT = f"airflow-provider-bitcapital/{__version__} python-requests/{requests.__version__}"
 _CHUNK_BYTES = 256 * 1024
 _SAFE_PATH_CHARACTERS = "/:@!$&'()*+,;=-._~%"
-
-
-class BearerToken(requests.auth.AuthBase):
-    """Attach one fixed access token; ``repr()`` does not show it."""
-
-    def __init__(self, access_token: str) -> None:
-        self._access_token = access_token
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self._access_token}"
-        return request
-
-    def __repr__(self) -> str:
-        return "BearerToken(<hidden>)"
 
 
 class TokenAuth(requests.auth.AuthBase):

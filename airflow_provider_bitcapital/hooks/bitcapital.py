@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import requests
     from airflow.sdk import Connection
 
+    from airflow_provider_bitcapital.auth.cache import FileTokenCache
     from airflow_provider_bitcapital.auth.provider import TokenProvider
     from airflow_provider_bitcapital.auth.token import Token
     from airflow_provider_bitcapital.client.http import BitcapitalClient
@@ -232,13 +233,19 @@ class BitcapitalHook(BaseHook):
         except Exception as error:
             return False, f"{type(error).__name__}: {error}"
 
-    @staticmethod
-    def _file_cache(config: BitcapitalConfig) -> Any:
+    def _file_cache(self, config: BitcapitalConfig) -> FileTokenCache | None:
         if config.token_cache != "file":
             return None
         from airflow_provider_bitcapital.auth.cache import FileTokenCache
 
-        return FileTokenCache(token_cache_directory(), fernet_key=_fernet_key())
+        try:
+            return FileTokenCache(token_cache_directory(), fernet_key=_fernet_key())
+        except ValueError:
+            self.log.warning(
+                "Airflow's [core] fernet_key is not a valid Fernet key, so tokens are not written to "
+                "disk unencrypted: the token cache stays in this process's memory"
+            )
+            return None
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:

@@ -43,9 +43,29 @@ def test_cache_files_are_private(bitcapital_sandbox: Any, sandbox_connection: Co
     assert stat.S_IMODE(files[0].stat().st_mode) == 0o600
 
 
+def test_hook_encrypts_with_airflows_fernet_key(
+    bitcapital_sandbox: Any, sandbox_connection: ConnectionFactory
+) -> None:
+    hook = BitcapitalHook(sandbox_connection(token_cache="file"))
+    token = hook.get_token()
+    (path,) = token_cache_directory().glob("*.token")
+    assert token.access_token.encode() not in path.read_bytes()
+
+
+def test_invalid_fernet_key_keeps_tokens_off_disk(
+    bitcapital_sandbox: Any, sandbox_connection: ConnectionFactory, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("AIRFLOW__CORE__FERNET_KEY", "not-a-fernet-key")
+    hook = BitcapitalHook(sandbox_connection(token_cache="file"))
+    for _ in range(3):
+        hook.get("/users/me")
+    assert bitcapital_sandbox.token_requests == 1
+    assert not list(token_cache_directory().glob("*.token"))
+
+
 def test_corrupt_file_is_a_miss(bitcapital_sandbox: Any, sandbox_connection: ConnectionFactory) -> None:
     hook = BitcapitalHook(sandbox_connection(token_cache="file"))
-    cache = FileTokenCache(token_cache_directory())
+    cache = FileTokenCache(token_cache_directory(), fernet_key=os.environ["AIRFLOW__CORE__FERNET_KEY"])
     path = cache.path(cache_key(hook.config))
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     path.write_bytes(b"\x00garbage{")
