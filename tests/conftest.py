@@ -93,6 +93,11 @@ def airflow_db() -> Path:
         env=dict(os.environ),
         timeout=300,
     )
+    from airflow import settings
+
+    # Connections opened before the migration may still see the old, empty database file.
+    if settings.engine is not None:
+        settings.engine.dispose()
     return DAGS_FOLDER
 
 
