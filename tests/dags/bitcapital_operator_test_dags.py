@@ -36,32 +36,27 @@ with DAG("bitcapital_operator_check_fails", schedule=None, start_date=START):
 with DAG("bitcapital_operator_api_error", schedule=None, start_date=START):
     BitcapitalOperator(task_id="missing", endpoint="/wallets/not-a-wallet", retries=0)
 
-with DAG("bitcapital_sensor_modes", schedule=None, start_date=START):
 
-    @task
-    def pay() -> str:
-        from airflow_provider_bitcapital.hooks.bitcapital import BitcapitalHook
+@task
+def pay() -> str:
+    """Send a small signed payment between two seeded wallets and return its transaction id."""
+    from airflow_provider_bitcapital.hooks.bitcapital import BitcapitalHook
 
-        hook = BitcapitalHook()
-        wallets = [
-            w for w in hook.paginate("/wallets", max_items=50) if w["status"] == "ready" and w["assets"]
-        ]
-        source = wallets[0]
-        asset = source["assets"][0]
-        destination = next(w for w in wallets[1:] if any(a["code"] == asset["code"] for a in w["assets"]))
-        payment = hook.post(
-            "/payments",
-            json={
-                "source": source["id"],
-                "recipients": [{"destination": destination["id"], "amount": "0.01", "asset": asset["code"]}],
-            },
-        )
-        return payment["transaction"]["id"]
+    hook = BitcapitalHook()
+    wallets = [w for w in hook.paginate("/wallets", max_items=50) if w["status"] == "ready" and w["assets"]]
+    source = wallets[0]
+    code = source["assets"][0]["code"]
+    destination = next(w for w in wallets[1:] if any(a["code"] == code for a in w["assets"]))
+    recipient = {"destination": destination["id"], "amount": "0.01", "asset": code}
+    payment = hook.post("/payments", json={"source": source["id"], "recipients": [recipient]})
+    return str(payment["transaction"]["id"])
 
-    transaction = pay()
-    for mode, deferrable in (("poke", False), ("reschedule", False), ("poke", True)):
-        transaction >> BitcapitalSensor(
-            task_id=f"wait_{mode}{'_deferred' if deferrable else ''}",
+
+for mode, deferrable in (("poke", False), ("reschedule", False), ("poke", True)):
+    name = "deferrable" if deferrable else mode
+    with DAG(f"bitcapital_sensor_{name}", schedule=None, start_date=START):
+        pay() >> BitcapitalSensor(
+            task_id="wait",
             endpoint="/transactions/{{ ti.xcom_pull(task_ids='pay') }}",
             success_field="status",
             success_values=["executed", "notified"],
@@ -71,3 +66,14 @@ with DAG("bitcapital_sensor_modes", schedule=None, start_date=START):
             poke_interval=0.2,
             timeout=60,
         )
+
+with DAG("bitcapital_sensor_failure_value", schedule=None, start_date=START):
+    pay() >> BitcapitalSensor(
+        task_id="wait",
+        endpoint="/transactions/{{ ti.xcom_pull(task_ids='pay') }}",
+        success_field="status",
+        success_values=["failed"],
+        failure_values=["pending"],
+        poke_interval=0.2,
+        timeout=60,
+    )
