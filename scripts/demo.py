@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from datetime import date
 from pathlib import Path
 
@@ -75,6 +76,11 @@ def main() -> int:
         print(f"\nWallet balances on {summary['instance']['name']} for {day}: {summary['wallets']} wallets")
         print(report.read_text().rstrip())
         print(f"\nReport: {report}\nSummary: {report.with_suffix('.json')}")
+        host = json.loads(connection)["host"]
+        with urllib.request.urlopen(f"{host}/_sandbox/stats", timeout=10) as answer:
+            stats = json.load(answer)
+        calls = ", ".join(f"{count} x {call}" for call, count in sorted(stats["requests"].items()))
+        print(f"The sandbox answered {calls} ({stats['token_requests']} token request)")
     finally:
         sandbox.send_signal(signal.SIGTERM)
         sandbox.wait(timeout=30)
