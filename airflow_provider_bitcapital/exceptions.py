@@ -44,6 +44,7 @@ class BitcapitalAuthError(BitcapitalError):
     :param error: the OAuth ``error`` code (``invalid_client``, ``invalid_grant``, ...).
     :param error_description: the OAuth ``error_description``.
     :param stack_id: Bitcapital's ``stackId``, when the answer had the framework's error shape.
+    :param retry_after: the seconds the server asked callers to wait (``Retry-After``), if any.
     """
 
     def __init__(
@@ -54,6 +55,7 @@ class BitcapitalAuthError(BitcapitalError):
         error: str | None = None,
         error_description: str | None = None,
         stack_id: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -61,6 +63,7 @@ class BitcapitalAuthError(BitcapitalError):
         self.error = error
         self.error_description = error_description
         self.stack_id = stack_id
+        self.retry_after = retry_after
 
 
 class BitcapitalApiError(BitcapitalError):

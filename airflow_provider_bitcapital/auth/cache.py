@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_bitcapital.auth.backoff import Backoff
 from airflow_provider_bitcapital.auth.token import Token
 
 if TYPE_CHECKING:
@@ -58,10 +59,14 @@ def cache_key(config: BitcapitalConfig) -> str:
 
 @dataclass
 class TokenSlot:
-    """The token of one cache key in this process, and the lock that makes fetching single-flight."""
+    """The token of one cache key in this process, and the lock that makes fetching single-flight.
+
+    ``backoff`` says when the token endpoint may be asked again after it refused.
+    """
 
     token: Token | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    backoff: Backoff | None = None
 
 
 class _SlotRegistry:
@@ -191,6 +196,30 @@ class FileTokenCache:
                 return
         with contextlib.suppress(FileNotFoundError):
             self.path(key).unlink()
+
+    def load_backoff(self, key: str) -> Backoff | None:
+        """Return the host-wide backoff of ``key``, or ``None`` if there is none that can be read."""
+        try:
+            return Backoff.from_record(json.loads(self._backoff_path(key).read_bytes()))
+        except (OSError, ValueError):
+            return None
+
+    def store_backoff(self, key: str, backoff: Backoff | None) -> None:
+        """Record (or, with ``None``, clear) the host-wide backoff of ``key``; failures are ignored."""
+        path = self._backoff_path(key)
+        try:
+            if backoff is None:
+                path.unlink(missing_ok=True)
+                return
+            self._ensure_directory()
+            temporary = path.with_suffix(f".{os.getpid()}.tmp")
+            temporary.write_text(json.dumps(backoff.to_record()))
+            os.replace(temporary, path)
+        except OSError as error:
+            log.debug("Could not record the Bitcapital token endpoint backoff: %s", error.strerror)
+
+    def _backoff_path(self, key: str) -> Path:
+        return self.directory / f"{key}.backoff"
 
     @contextlib.contextmanager
     def locked(self, key: str) -> Iterator[bool]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import logging
 import random
 import time
@@ -12,14 +11,17 @@ from urllib.parse import urlsplit
 
 import requests
 
+from airflow_provider_bitcapital.auth.backoff import Backoff, backoff_after
+from airflow_provider_bitcapital.auth.bearer import BearerToken, ClientAuth
 from airflow_provider_bitcapital.auth.cache import FileTokenCache, TokenSlot, cache_key, process_slot
-from airflow_provider_bitcapital.auth.token import Token, parse_token_response
+from airflow_provider_bitcapital.auth.token import Token, parse_token_response, token_refusal
 from airflow_provider_bitcapital.exceptions import BitcapitalAuthError
 from airflow_provider_bitcapital.retry import (
     RETRYABLE_STATUSES,
     RetryableResponse,
     RetryPolicy,
     is_transport_error,
+    parse_retry_after,
 )
 
 if TYPE_CHECKING:
@@ -85,7 +87,8 @@ class TokenProvider:
             token = slot.token
             if token is not None and token.is_usable():
                 return token
-            slot.token = self._obtain(avoid=None)
+            self._wait_out(slot.backoff)
+            slot.token = self._obtain(avoid=None, previous=token)
             return slot.token
 
     def invalidate(self, access_token: str) -> None:
@@ -137,18 +140,25 @@ class TokenProvider:
         return response.status_code == 200
 
     def _refresh_early(self, current: Token) -> Token:
+        backoff = self._slot.backoff
+        if backoff is not None and time.time() < backoff.until:
+            return current
         try:
-            self._slot.token = self._obtain(avoid=current)
+            self._slot.token = self._obtain(avoid=current, previous=current)
         except Exception as error:
             # The current token is still valid: keep using it and try again on a later call.
             log.warning("Early renewal of the Bitcapital token failed (%s); keeping the current one", error)
             return current
         return self._slot.token
 
-    def _obtain(self, avoid: Token | None) -> Token:
-        """Take a token from the file cache, or fetch one while holding the host-wide lock."""
+    def _obtain(self, avoid: Token | None, previous: Token | None) -> Token:
+        """Take a token from the file cache, or fetch one while holding the host-wide lock.
+
+        :param avoid: a token not to accept from the file cache (the one being renewed early).
+        :param previous: the token being replaced, whose refresh token may be used.
+        """
         if self.file_cache is None:
-            return self._fetch(avoid)
+            return self._fetch(previous)
         cached = self._from_file(avoid)
         if cached is not None:
             return cached
@@ -156,9 +166,35 @@ class TokenProvider:
             cached = self._from_file(avoid)
             if cached is not None:
                 return cached
-            token = self._fetch(avoid)
+            self._wait_out(self.file_cache.load_backoff(self.key))
+            token = self._fetch(previous)
             self.file_cache.store(self.key, token)
             return token
+
+    def _wait_out(self, backoff: Backoff | None) -> None:
+        """Raise a remembered refusal, or sleep until the token endpoint may be asked again."""
+        if backoff is None:
+            return
+        wait = backoff.until - time.time()
+        if wait <= 0:
+            return
+        if backoff.refusal is not None:
+            raise BitcapitalAuthError(
+                f"{backoff.refusal.message} (remembered: not asking the token endpoint again "
+                f"for {wait:.0f} s)",
+                status_code=backoff.refusal.status_code,
+                error=backoff.refusal.error,
+                error_description=backoff.refusal.error_description,
+            )
+        wait = min(wait, self.retry_policy.deadline)
+        log.warning("The Bitcapital token endpoint asked callers to wait; waiting %.1f s", wait)
+        time.sleep(wait)
+
+    def _remember(self, error: BitcapitalAuthError) -> None:
+        backoff = backoff_after(error, time.time())
+        self._slot.backoff = backoff
+        if self.file_cache is not None:
+            self.file_cache.store_backoff(self.key, backoff)
 
     def _from_file(self, avoid: Token | None) -> Token | None:
         assert self.file_cache is not None
@@ -176,6 +212,22 @@ class TokenProvider:
         return token
 
     def _fetch(self, previous: Token | None) -> Token:
+        """Ask the token endpoint; remember a refusal so that the next callers do not ask again."""
+        try:
+            token = self._fetch_once(previous)
+        except BitcapitalAuthError as error:
+            self._remember(error)
+            raise
+        if self._slot.backoff is not None:
+            self._remember_success()
+        return token
+
+    def _remember_success(self) -> None:
+        self._slot.backoff = None
+        if self.file_cache is not None:
+            self.file_cache.store_backoff(self.key, None)
+
+    def _fetch_once(self, previous: Token | None) -> Token:
         refresh_token = previous.refresh_token if previous is not None else None
         if refresh_token is not None:
             try:
@@ -243,14 +295,11 @@ class TokenProvider:
             token = retrying(attempt)
         except RetryableResponse as error:
             response = error.response
-            parse_token_response(
-                response.status_code,
-                response.headers.get("Content-Type", ""),
-                response.content,
-                sent_wall=0.0,
-                sent_monotonic=0.0,
+            refusal = token_refusal(
+                response.status_code, response.headers.get("Content-Type", ""), response.content
             )
-            raise AssertionError("unreachable: a non-200 answer always raises") from None
+            refusal.retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            raise refusal from None
         except (requests.ConnectionError, requests.Timeout) as error:
             raise BitcapitalAuthError(
                 f"Could not reach the Bitcapital token endpoint {config.token_url}: {type(error).__name__}"
@@ -268,44 +317,6 @@ class TokenProvider:
             self._on_new_token(token.access_token)
             if token.refresh_token:
                 self._on_new_token(token.refresh_token)
-
-
-class ClientAuth(requests.auth.AuthBase):
-    """Authenticate a token request as the OAuth client.
-
-    HTTP Basic of the raw ``client_id:client_secret`` in UTF-8, neither part URL-encoded, as
-    Bitcapital's SDKs send it (``requests``' own Basic auth would encode the text as Latin-1).
-    With ``send=False`` the credentials travel in the form body instead, and this only keeps a
-    session's own ``auth`` away from the token request. ``repr()`` shows no secret.
-    """
-
-    def __init__(self, client_id: str, client_secret: str, *, send: bool = True) -> None:
-        self._header = None
-        if send:
-            credentials = f"{client_id}:{client_secret}".encode()
-            self._header = "Basic " + base64.b64encode(credentials).decode("ascii")
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        if self._header is not None:
-            request.headers["Authorization"] = self._header
-        return request
-
-    def __repr__(self) -> str:
-        return "ClientAuth(<hidden>)"
-
-
-class BearerToken(requests.auth.AuthBase):
-    """Attach one fixed access token; ``repr()`` does not show it."""
-
-    def __init__(self, access_token: str) -> None:
-        self._access_token = access_token
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self._access_token}"
-        return request
-
-    def __repr__(self) -> str:
-        return "BearerToken(<hidden>)"
 
 
 def _path_of(url: str) -> str:

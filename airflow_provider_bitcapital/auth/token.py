@@ -134,7 +134,7 @@ def parse_token_response(
     """
     payload = _json_object(body)
     if status_code != 200:
-        raise _refusal(status_code, content_type, body, payload)
+        raise token_refusal(status_code, content_type, body, payload)
     if payload is None:
         kind = content_type.split(";")[0].strip() or "no content type"
         raise BitcapitalAuthError(
@@ -195,9 +195,12 @@ def _parse_scope(value: Any) -> tuple[str, ...]:
     return ()
 
 
-def _refusal(
-    status_code: int, content_type: str, body: bytes, payload: dict[str, Any] | None
+def token_refusal(
+    status_code: int, content_type: str, body: bytes, payload: dict[str, Any] | None = None
 ) -> BitcapitalAuthError:
+    """Build the error for a token endpoint answer other than 200, from either error shape."""
+    if payload is None:
+        payload = _json_object(body)
     error = description = stack_id = None
     if payload is not None:
         error = _text_or_none(payload.get("error"))

@@ -10,7 +10,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from airflow_provider_bitcapital import __version__
-from airflow_provider_bitcapital.auth.provider import BearerToken
+from airflow_provider_bitcapital.auth.bearer import BearerToken
 from airflow_provider_bitcapital.auth.signing import canonical_json, should_sign, signature_headers
 from airflow_provider_bitcapital.client.errors import api_error, outcome_unknown_error
 from airflow_provider_bitcapital.exceptions import BitcapitalApiError, BitcapitalConfigError
