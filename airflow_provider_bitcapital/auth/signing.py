@@ -24,6 +24,11 @@ _MONEY_MOVING = re.compile(
 _BODY_METHODS = frozenset({"POST", "PUT"})
 
 
+def now_ms() -> int:
+    """Return the current Unix time in milliseconds, the unit Bitcapital's timestamps use."""
+    return int(time.time() * 1000)
+
+
 def canonical_json(value: Any) -> bytes:
     """Serialize ``value`` the way Bitcapital signs it: compact, keys in order, UTF-8 unescaped."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
@@ -73,7 +78,7 @@ def signature_headers(
     :param timestamp_ms: the Unix time in milliseconds; defaults to now.
     """
     method = method.upper()
-    timestamp = str(int(time.time() * 1000) if timestamp_ms is None else timestamp_ms)
+    timestamp = str(now_ms() if timestamp_ms is None else timestamp_ms)
     parts = [method, path_and_query, timestamp]
     if method in _BODY_METHODS:
         parts.append(body.decode("utf-8") if body else "{}")
