@@ -1,9 +1,11 @@
-"""Turn a server's answer into a short text that is safe to put in an error message."""
+"""Read a server's answer safely: a JSON object if it is one, and a short text for error messages."""
 
 from __future__ import annotations
 
 import html
+import json
 import re
+from typing import Any
 
 _TAG = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.IGNORECASE | re.DOTALL)
 _SPACE = re.compile(r"\s+")
@@ -23,3 +25,12 @@ def snippet(body: bytes | str, *, limit: int = 160) -> str:
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text
+
+
+def json_object(body: bytes) -> dict[str, Any] | None:
+    """Return ``body`` decoded as a JSON object, or ``None`` if it is not one."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return payload if isinstance(payload, dict) else None

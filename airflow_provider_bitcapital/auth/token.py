@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from airflow_provider_bitcapital._sanitize import snippet
+from airflow_provider_bitcapital._sanitize import json_object, snippet
 from airflow_provider_bitcapital.exceptions import BitcapitalAuthError
 
 #: The lifetime assumed when the token endpoint gives no ``expires_in``: short, never forever.
@@ -132,7 +131,7 @@ def parse_token_response(
     :param sent_monotonic: the monotonic time at which the request was sent.
     :raises BitcapitalAuthError: on any refusal or unusable answer; never includes a token.
     """
-    payload = _json_object(body)
+    payload = json_object(body)
     if status_code != 200:
         raise token_refusal(status_code, content_type, body, payload)
     if payload is None:
@@ -169,14 +168,6 @@ def parse_token_response(
     )
 
 
-def _json_object(body: bytes) -> dict[str, Any] | None:
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return payload if isinstance(payload, dict) else None
-
-
 def _parse_lifetime(value: Any) -> float:
     if value is None or isinstance(value, bool):
         return DEFAULT_LIFETIME
@@ -200,7 +191,7 @@ def token_refusal(
 ) -> BitcapitalAuthError:
     """Build the error for a token endpoint answer other than 200, from either error shape."""
     if payload is None:
-        payload = _json_object(body)
+        payload = json_object(body)
     error = description = stack_id = None
     if payload is not None:
         error = _text_or_none(payload.get("error"))

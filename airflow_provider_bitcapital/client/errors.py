@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import requests
 
-from airflow_provider_bitcapital._sanitize import snippet
+from airflow_provider_bitcapital._sanitize import json_object, snippet
 from airflow_provider_bitcapital.exceptions import BitcapitalApiError
 
 _HINTS = {
@@ -34,7 +33,7 @@ def api_error(
     :param outcome_unknown: the request is not safe to repeat and the status does not tell
         whether the server carried it out; the message then says how to check.
     """
-    payload = _json_object(response.content)
+    payload = json_object(response.content)
     stack_id = error_code = None
     if payload is not None:
         stack_id = _text(payload.get("stackId"))
@@ -92,14 +91,6 @@ def _how_to_check(method: str, path: str) -> str:
             "before sending it again"
         )
     return f"To find out, read the resource back before sending {method} {path} again"
-
-
-def _json_object(body: bytes) -> dict[str, Any] | None:
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return payload if isinstance(payload, dict) else None
 
 
 def _text(value: Any) -> str | None:
