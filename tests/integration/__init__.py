@@ -1,0 +1,1 @@
+"""Tests that run Airflow itself: scheduler, executor, API server, DAG processor and triggerer."""
