@@ -107,7 +107,10 @@ DagRunner = Callable[..., "DagRun"]
 @pytest.fixture
 def run_dag(airflow_db: Path) -> DagRunner:
     """Run a DAG of the DAGs folder with ``dag.test()`` and return its finished DAG run."""
-    from airflow.dag_processing.dagbag import DagBag
+    try:
+        from airflow.dag_processing.dagbag import DagBag
+    except ImportError:  # Airflow 3.1
+        from airflow.models.dagbag import DagBag  # type: ignore[no-redef]
 
     def run(dag_id: str, **kwargs: Any) -> DagRun:
         dag = DagBag(dag_folder=str(airflow_db)).get_dag(dag_id)

@@ -87,12 +87,15 @@ def airflow31_form_mocks() -> Iterator[None]:
 
 @pytest.mark.usefixtures("airflow31_form_mocks")
 def test_hook_form_methods_say_the_same_as_the_provider_info() -> None:
-    from airflow.providers_manager import ProvidersManager
-
     (connection_type,) = get_provider_info()["connection-types"]
-    manager = ProvidersManager()
+    # The shape Airflow 3.2+ gives each conn-fields entry in its API: the label becomes the title.
     from_info = {
-        name: manager._to_api_format(name, spec) for name, spec in connection_type["conn-fields"].items()
+        name: {
+            "value": spec["schema"].get("default"),
+            "schema": {**spec["schema"], "title": spec["label"]},
+            "description": spec.get("description"),
+        }
+        for name, spec in connection_type["conn-fields"].items()
     }
     widgets = BitcapitalHook.get_connection_form_widgets()
     assert list(widgets) == list(from_info) == [field.name for field in FORM_FIELDS]
@@ -131,3 +134,26 @@ def test_airflow_lists_the_hook() -> None:
     assert hooks["bitcapital"]["class"] == "airflow_provider_bitcapital.hooks.bitcapital.BitcapitalHook"
     assert hooks["bitcapital"]["package_name"] == "airflow-provider-bitcapital"
     assert hooks["bitcapital"]["conn_id_attribute_name"] == "bitcapital_conn_id"
+
+
+def test_api_server_builds_the_form_from_this_provider() -> None:
+    """The metadata Airflow's API server sends to the connection form (3.1 via the hook, 3.2+ via info)."""
+    from airflow.api_fastapi.core_api.services.ui.connections import HookMetaService
+
+    by_type = {meta.connection_type: meta for meta in HookMetaService.hook_meta_data()}
+    form = by_type["bitcapital"]
+    assert form.hook_name == "Bitcapital"
+    assert sorted(form.extra_fields or {}) == sorted(field.name for field in FORM_FIELDS)
+    standard = form.standard_fields
+    assert standard is not None
+    assert (standard.host.title, standard.login.title, standard.password.title) == (
+        "Instance URL",
+        "Client ID",
+        "Client Secret",
+    )
+    assert standard.port.hidden
+    assert standard.url_schema.hidden
+    for field in FORM_FIELDS:
+        schema = form.extra_fields[field.name]["schema"]
+        assert schema["title"] == field.label, field.name
+        assert (schema.get("format") == "password") == (field.kind == "password"), field.name

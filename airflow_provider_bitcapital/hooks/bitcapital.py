@@ -315,7 +315,9 @@ def _extra_of(extra: str | None) -> Mapping[str, Any]:
 def _fernet_key() -> str | None:
     try:
         from airflow.sdk.configuration import conf
-
+    except ImportError:  # Airflow 3.1 reads its configuration from the core package
+        from airflow.configuration import conf
+    try:
         return conf.get("core", "fernet_key", fallback="") or None
     except Exception:
         return None

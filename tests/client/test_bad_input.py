@@ -43,13 +43,17 @@ def test_bad_connection_value(
     assert bitcapital_sandbox.count() == 0
 
 
-def test_extra_that_is_not_json(bitcapital_sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_BROKEN_EXTRA",
-        '{"conn_type": "bitcapital", "host": "http://x", "login": "a", "password": "b", "extra": "{nope"}',
+@pytest.mark.parametrize(
+    ("extra", "words"), [("{nope", "not valid JSON"), ("[1, 2]", "expected a JSON object")]
+)
+def test_extra_that_is_not_a_json_object(bitcapital_sandbox: Any, extra: str, words: str) -> None:
+    from airflow.sdk import Connection
+
+    connection = Connection(
+        conn_id="broken_extra", conn_type="bitcapital", host="http://x", login="a", password="b", extra=extra
     )
-    with pytest.raises(BitcapitalConfigError) as caught:
-        BitcapitalHook("broken_extra").get("/wallets")
+    with pytest.raises(BitcapitalConfigError, match=words) as caught:
+        BitcapitalHook.for_connection(connection)
     assert caught.value.fields == ("extra",)
     assert bitcapital_sandbox.count() == 0
 
