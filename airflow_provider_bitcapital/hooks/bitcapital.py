@@ -209,9 +209,13 @@ class BitcapitalHook(BaseHook):
     def test_connection(self) -> tuple[bool, str]:
         """Get a token and make one cheap authenticated read; never raises.
 
+        The message is one paragraph, as the UI shows it: wrong fields are named by their form
+        labels, and the provider's own errors, written for people, drop their class name.
+
         :return: ``(True, what was found)`` or ``(False, why it failed)``.
         """
-        from airflow_provider_bitcapital.exceptions import BitcapitalApiError
+        from airflow_provider_bitcapital.connection_form import describe_problems
+        from airflow_provider_bitcapital.exceptions import BitcapitalApiError, BitcapitalError
 
         try:
             token = self.get_token()
@@ -230,6 +234,10 @@ class BitcapitalHook(BaseHook):
                 f"{status.get('version', '')}".rstrip()
                 + f"): token valid {token.lifetime:.0f} s for a {kind}; {who}"
             )
+        except BitcapitalConfigError as error:
+            return False, describe_problems(error.problems)
+        except BitcapitalError as error:
+            return False, str(error)
         except Exception as error:
             return False, f"{type(error).__name__}: {error}"
 
