@@ -33,6 +33,23 @@ with DAG("bitcapital_operator_templated", schedule=None, start_date=START, param
 with DAG("bitcapital_operator_check_fails", schedule=None, start_date=START):
     BitcapitalOperator(task_id="status", endpoint="/status", response_check=lambda status: False)
 
+with DAG("bitcapital_operator_deferred", schedule=None, start_date=START):
+    BitcapitalOperator(
+        task_id="me", endpoint="/users/me", deferrable=True, response_filter=lambda me: {"id": me["id"]}
+    )
+
+with DAG("bitcapital_operator_xcom_guard", schedule=None, start_date=START):
+    BitcapitalOperator(
+        task_id="too_many", endpoint="/wallets", paginate=True, page_size=20, max_xcom_items=50
+    )
+    BitcapitalOperator(
+        task_id="filtered",
+        endpoint="/wallets",
+        paginate=True,
+        max_xcom_items=50,
+        response_filter=lambda wallets: sorted({wallet["status"] for wallet in wallets}),
+    )
+
 with DAG("bitcapital_operator_api_error", schedule=None, start_date=START):
     BitcapitalOperator(task_id="missing", endpoint="/wallets/not-a-wallet", retries=0)
 

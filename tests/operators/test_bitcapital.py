@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from airflow_provider_bitcapital.exceptions import BitcapitalConfigError
 from airflow_provider_bitcapital.operators.bitcapital import BitcapitalOperator
 from tests.conftest import DagRunner, task_states, xcom_values
 
@@ -37,6 +40,32 @@ def test_false_response_check_fails_the_task(bitcapital_sandbox: Any, run_dag: D
 def test_api_error_fails_the_task(bitcapital_sandbox: Any, run_dag: DagRunner) -> None:
     assert task_states(run_dag("bitcapital_operator_api_error")) == {"missing": "failed"}
     assert bitcapital_sandbox.count("GET", "/wallets/not-a-wallet") == 1
+
+
+def test_deferrable_get_runs_in_the_trigger(
+    bitcapital_sandbox: Any, run_dag: DagRunner, caplog: pytest.LogCaptureFixture
+) -> None:
+    dag_run = run_dag("bitcapital_operator_deferred")
+    assert task_states(dag_run) == {"me": "success"}
+    assert xcom_values(dag_run)["me"]["id"]
+    assert "running trigger in line" in caplog.text
+    assert bitcapital_sandbox.count("GET", "/users/me") == 1
+
+
+def test_xcom_guard_stops_paging_unless_a_filter_reduces(bitcapital_sandbox: Any, run_dag: DagRunner) -> None:
+    dag_run = run_dag("bitcapital_operator_xcom_guard")
+    assert task_states(dag_run) == {"too_many": "failed", "filtered": "success"}
+    assert set(xcom_values(dag_run)["filtered"]) <= {"ready", "pending", "failed", "registered"}
+    too_many_pages = [
+        e for e in bitcapital_sandbox.request_log if e.path == "/wallets" and "limit=20" in e.query
+    ]
+    assert len(too_many_pages) == 3  # stopped at the 51st item instead of reading all 300
+
+
+@pytest.mark.parametrize("arguments", [{"method": "POST"}, {"method": "delete"}, {"paginate": True}])
+def test_deferrable_refuses_what_is_not_a_single_get(arguments: dict[str, Any]) -> None:
+    with pytest.raises(BitcapitalConfigError, match="deferrable"):
+        BitcapitalOperator(task_id="t", endpoint="/payments", deferrable=True, **arguments)
 
 
 def test_construction_does_no_io(bitcapital_sandbox: Any) -> None:
