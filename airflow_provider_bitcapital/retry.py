@@ -15,7 +15,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
 import tenacity
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from tenacity import RetryCallState
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
@@ -54,6 +56,52 @@ class RetryPolicy:
     backoff_max: float = 30.0
     retry_after_cap: float = 60.0
 
+    def call(
+        self,
+        attempt: Callable[[], T],
+        *,
+        method: str,
+        path: str,
+        may_retry: Callable[[BaseException], bool],
+        logger: logging.Logger | None = None,
+    ) -> T:
+        """Run ``attempt``, retrying it as this policy says; return its result or raise its last error.
+
+        The outcome is that of ``self.retrying(...)(attempt)``, but a first attempt that succeeds,
+        as nearly all do, costs no more than calling it: the tenacity controller is built only after
+        a failure worth retrying. It then counts that failure as its first attempt, and its deadline
+        is shortened by the time that attempt took.
+
+        :param attempt: one try of the logical request.
+        :param method: the HTTP method, for the log line of each retry.
+        :param path: the path, for the log line of each retry.
+        :param may_retry: decides whether a raised exception is worth another attempt.
+        :param logger: where each retry is logged.
+        """
+        started = time.monotonic()
+        try:
+            return attempt()
+        except Exception as error:
+            if not may_retry(error):
+                raise
+            first_failure: Exception | None = error
+
+        def replay_first_failure_then_attempt() -> T:
+            nonlocal first_failure
+            if first_failure is not None:
+                failure, first_failure = first_failure, None
+                raise failure
+            return attempt()
+
+        retrying = self.retrying(
+            method=method,
+            path=path,
+            may_retry=may_retry,
+            logger=logger,
+            elapsed=time.monotonic() - started,
+        )
+        return retrying(replay_first_failure_then_attempt)
+
     def retrying(
         self,
         *,
@@ -61,6 +109,7 @@ class RetryPolicy:
         path: str,
         may_retry: Callable[[BaseException], bool],
         logger: logging.Logger | None = None,
+        elapsed: float = 0.0,
     ) -> tenacity.Retrying:
         """Return a tenacity controller for one logical request.
 
@@ -68,10 +117,12 @@ class RetryPolicy:
         :param path: the path, for the log line of each retry.
         :param may_retry: decides whether a raised exception is worth another attempt.
         :param logger: where each retry is logged.
+        :param elapsed: seconds of the deadline already spent before the controller starts.
         """
+        deadline = max(self.deadline - elapsed, 0.0)
         return tenacity.Retrying(
             retry=tenacity.retry_if_exception(may_retry),
-            stop=tenacity.stop_after_attempt(self.max_retries + 1) | tenacity.stop_after_delay(self.deadline),
+            stop=tenacity.stop_after_attempt(self.max_retries + 1) | tenacity.stop_after_delay(deadline),
             wait=self._wait,
             before_sleep=_log_retry(method, path, logger or log),
             reraise=True,

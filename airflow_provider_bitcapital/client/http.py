@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -74,10 +75,40 @@ class TokenAuth(requests.auth.AuthBase):
         return f"TokenAuth({self.provider!r})"
 
 
+class InstanceAdapter(HTTPAdapter):
+    """The transport of :func:`new_session`: keep-alive connection pools that can grow.
+
+    A pool keeps at most ``pool_size`` idle connections per host and closes any other connection
+    once its request is done. Parallel paging keeps several requests in flight, so it asks for a
+    larger pool first (:meth:`reserve`) rather than pay for a new connection on every page.
+
+    :param pool_size: idle connections kept per host.
+    """
+
+    def __init__(self, pool_size: int = 10) -> None:
+        super().__init__(pool_connections=2, pool_maxsize=pool_size, max_retries=0)
+        self.pool_size = pool_size
+        self._resize_lock = threading.Lock()
+
+    def reserve(self, count: int) -> None:
+        """Keep up to ``count`` idle connections per host from now on; never shrinks the pools.
+
+        The larger pools replace the current ones, whose idle connections are closed; connections in
+        use finish their request and are closed after it.
+        """
+        with self._resize_lock:
+            if count <= self.pool_size:
+                return
+            retired = self.poolmanager
+            self.init_poolmanager(2, count)
+            self.pool_size = count
+        retired.clear()
+
+
 def new_session(config: BitcapitalConfig, *, pool_size: int = 10) -> requests.Session:
     """Return a keep-alive session with the connection's TLS settings and the provider's User-Agent."""
     session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_size, max_retries=0)
+    adapter = InstanceAdapter(pool_size)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.verify = config.verify
@@ -174,11 +205,10 @@ class BitcapitalClient:
                     continue
                 return response
 
-        retrying = self.retry_policy.retrying(
-            method=method, path=path, may_retry=self._may_retry(idempotent), logger=log
-        )
         try:
-            response = retrying(attempt)
+            response = self.retry_policy.call(
+                attempt, method=method, path=path, may_retry=self._may_retry(idempotent), logger=log
+            )
         except RetryableResponse as error:
             raise api_error(error.response, method, path) from None
         except (requests.ConnectionError, requests.Timeout) as error:
@@ -220,6 +250,17 @@ class BitcapitalClient:
                 concurrency=concurrency,
             )
         )
+
+    def reserve_connections(self, count: int) -> None:
+        """Keep ``count`` connections to the instance open between calls, for as many parallel requests.
+
+        Known limitation: only the provider's own transport (:class:`InstanceAdapter`, which
+        :func:`new_session` mounts) can grow. A session passed in with another adapter keeps its
+        pool size, and closes the connections beyond it after each request.
+        """
+        adapter = self.session.get_adapter(self.config.base_url)
+        if isinstance(adapter, InstanceAdapter):
+            adapter.reserve(count)
 
     def _send(
         self,

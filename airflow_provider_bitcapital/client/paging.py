@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -27,9 +28,11 @@ class Pager:
 
     The first page tells the total (``X-Data-Length``) when the server sends it; the walk stops at
     that total, at ``max_items``, at an empty page, or (when no total is known) at a page shorter
-    than asked for. With ``concurrency`` above 1 and a known total, up to that many of the
-    following pages are in flight at once; items still come out in order, and at most
-    ``concurrency`` pages are held in memory.
+    than asked for. With ``concurrency`` above 1 and a known total, that many of the following
+    pages are in flight at once, over as many keep-alive connections; items still come out in
+    order, and at most ``concurrency`` + 1 pages are held in memory (those in flight and the one
+    being consumed). Without a total, pages are fetched one at a time whatever ``concurrency`` says,
+    since only a short page tells where the list ends. Each page is retried like any other request.
 
     :param client: the client to send the requests with.
     :param endpoint: the list's path, such as ``/wallets``.
@@ -60,6 +63,7 @@ class Pager:
         self.max_items = max_items
         self.concurrency = concurrency
         self.pages_fetched = 0
+        self._count_lock = threading.Lock()
 
     def __iter__(self) -> Iterator[Any]:
         limit = self.max_items
@@ -92,17 +96,25 @@ class Pager:
     def _parallel(self, skip: int, stop: int) -> Iterator[Any]:
         offsets = iter(range(skip, stop, self.page_size))
         window: deque[tuple[int, Future[tuple[list[Any], int | None]]]] = deque()
+        self.client.reserve_connections(self.concurrency)
         executor = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="bitcapital-page")
-        try:
-            for offset in offsets:
+
+        def fetch_next() -> None:
+            offset = next(offsets, None)
+            if offset is not None:
                 window.append((offset, executor.submit(self._page, offset, self._size_at(offset, stop))))
-                if len(window) >= self.concurrency:
-                    break
+
+        try:
+            for _ in range(self.concurrency):
+                fetch_next()
             while window:
                 offset, future = window.popleft()
                 items, _ = future.result()
+                complete = len(items) >= self._size_at(offset, stop)
+                if complete:
+                    fetch_next()
                 yield from items[: stop - offset]
-                if len(items) < self._size_at(offset, stop):
+                if not complete:
                     # The server answered a shorter page than asked (it caps page sizes, or the list
                     # shrank): the remaining offsets no longer line up, so finish one page at a time.
                     for _, pending in window:
@@ -111,10 +123,6 @@ class Pager:
                     if items:
                         yield from self._sequential(offset + len(items), stop)
                     return
-                next_offset = next(offsets, None)
-                if next_offset is not None:
-                    size = self._size_at(next_offset, stop)
-                    window.append((next_offset, executor.submit(self._page, next_offset, size)))
         finally:
             executor.shutdown(wait=True, cancel_futures=True)
 
@@ -126,7 +134,8 @@ class Pager:
     def _page(self, skip: int, size: int) -> tuple[list[Any], int | None]:
         path = self.endpoint
         response = self.client.request("GET", path, params={**self.params, "skip": skip, "limit": size})
-        self.pages_fetched += 1
+        with self._count_lock:
+            self.pages_fetched += 1
         items = decode_json(response, "GET", path)
         if not isinstance(items, list):
             raise BitcapitalApiError(
