@@ -32,6 +32,27 @@ $(VENV_LOWEST)/.installed: pyproject.toml
 test-lowest: $(VENV_LOWEST)/.installed
 	$(VENV_LOWEST)/bin/python -m pytest
 
+# `make dist` builds the wheel and sdist into dist/ and checks them with twine, then runs
+# `make check-dist`: the wheel's files and metadata, and a fresh virtual environment with only the
+# wheel and its dependencies (Airflow; about a minute) in which Airflow must list the provider.
+.PHONY: dist check-dist e2e
+
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/twine check --strict dist/*
+	$(MAKE) --no-print-directory check-dist
+
+check-dist: $(STAMP)
+	$(BIN)/python scripts/check_wheel.py dist
+
+# `make e2e` drives the connection form in Airflow's web UI with headless Chromium (tests/e2e,
+# left out of `make test`), installing Debian's chromium and Playwright for Python when missing.
+e2e: $(STAMP)
+	test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+	$(BIN)/python -c 'import playwright' 2>/dev/null || $(BIN)/python -m pip install --quiet playwright
+	$(BIN)/python -m pytest -m e2e tests/e2e
+
 lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
