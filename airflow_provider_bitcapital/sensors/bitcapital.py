@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
 from airflow_provider_bitcapital.exceptions import BitcapitalConfigError, BitcapitalError
-from airflow_provider_bitcapital.triggers.bitcapital import BitcapitalTrigger, field_value
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from airflow_provider_bitcapital.triggers.bitcapital import BitcapitalTrigger
 
 
 class BitcapitalSensor(BaseSensorOperator):
@@ -100,6 +101,10 @@ class BitcapitalSensor(BaseSensorOperator):
         self.deferrable = deferrable
 
     def _trigger(self) -> BitcapitalTrigger:
+        # Imported here: the trigger module loads Airflow's trigger machinery, which DAG parsing
+        # never needs.
+        from airflow_provider_bitcapital.triggers.bitcapital import BitcapitalTrigger
+
         return BitcapitalTrigger(
             endpoint=self.endpoint,
             bitcapital_conn_id=self.bitcapital_conn_id,
@@ -113,6 +118,7 @@ class BitcapitalSensor(BaseSensorOperator):
     def poke(self, context: Context) -> bool | PokeReturnValue:
         """Read the endpoint once and decide whether the wait is over."""
         from airflow_provider_bitcapital.hooks.bitcapital import BitcapitalHook
+        from airflow_provider_bitcapital.triggers.bitcapital import field_value
 
         document = BitcapitalHook(self.bitcapital_conn_id).get(
             self.endpoint, params=self.query_params, headers=self.headers
