@@ -66,8 +66,9 @@ def test_sixteen_threads_after_a_revoke_renew_the_token_once(
 
     assert call_together(hooks) == []
 
-    # Each thread's first attempt carries the revoked token and is refused; each replays once.
-    assert bitcapital_sandbox.count("GET", ENDPOINT) == 32
+    # A thread whose first attempt carried the revoked token was refused and replayed once; one that
+    # started after the renewal went straight through. Either way, one token request in all.
+    assert 16 < bitcapital_sandbox.count("GET", ENDPOINT) <= 32
     assert bitcapital_sandbox.token_requests == 1
     assert {hook.get_access_token() for hook in hooks} != {revoked}
     assert len({hook.get_access_token() for hook in hooks}) == 1
