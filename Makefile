@@ -58,5 +58,15 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# `make bench` prints one table per benchmark of benchmarks/ (a few minutes). The HTTP provider, a
+# contender, is installed into .venv here only: it is no dependency of the package or of `make test`.
+# Link settings go through BENCH_ARGS, e.g. `make bench BENCH_ARGS="--rtt-ms 40 --rounds 9"`.
+bench: $(STAMP)
+	$(BIN)/python -c 'import airflow.providers.http' 2>/dev/null \
+		|| $(BIN)/python -m pip install --quiet apache-airflow-providers-http
+	$(BIN)/python benchmarks/throughput.py $(BENCH_ARGS) \
+		&& $(BIN)/python benchmarks/paging.py $(BENCH_ARGS) \
+		&& $(BIN)/python benchmarks/parse.py $(BENCH_ARGS)
+
 clean:
 	rm -rf .airflow-demo bitcapital-reports build dist *.egg-info .venv-airflow-*
