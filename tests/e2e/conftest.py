@@ -42,6 +42,8 @@ CHROMIUM_ARGS = [
 SERVER_START_SECONDS = 180
 UI_WAIT_MILLISECONDS = 30_000
 
+_screenshots_taken: list[Path] = []
+
 
 @dataclass(frozen=True)
 class AirflowUI:
@@ -72,12 +74,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say where the screenshots are, once the browser tests have run."""
+    if _screenshots_taken:
+        terminalreporter.write_sep("-", f"screenshots of the connection form: {SCREENSHOTS}")
+
+
 @pytest.fixture(scope="session")
 def screenshots() -> Path:
     """The folder the screenshots are written to, emptied first."""
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     SCREENSHOTS.mkdir(parents=True)
-    print(f"\nScreenshots: {SCREENSHOTS}")
+    _screenshots_taken.append(SCREENSHOTS)
     return SCREENSHOTS
 
 
