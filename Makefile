@@ -67,6 +67,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/throughput.py $(BENCH_ARGS) \
 		&& $(BIN)/python benchmarks/paging.py $(BENCH_ARGS) \
 		&& $(BIN)/python benchmarks/parse.py $(BENCH_ARGS)
+		&& $(BIN)/python benchmarks/tokens.py
 
 clean:
 	rm -rf .airflow-demo bitcapital-reports build dist *.egg-info .venv-airflow-*
