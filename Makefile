@@ -66,7 +66,7 @@ bench: $(STAMP)
 		|| $(BIN)/python -m pip install --quiet apache-airflow-providers-http
 	$(BIN)/python benchmarks/throughput.py $(BENCH_ARGS) \
 		&& $(BIN)/python benchmarks/paging.py $(BENCH_ARGS) \
-		&& $(BIN)/python benchmarks/parse.py $(BENCH_ARGS)
+		&& $(BIN)/python benchmarks/parse.py $(BENCH_ARGS) \
 		&& $(BIN)/python benchmarks/tokens.py
 
 clean:
