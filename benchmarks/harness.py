@@ -71,6 +71,8 @@ def quiet_provider_logs() -> None:
     """
     import logging
 
+    import airflow.sdk  # noqa: F401 - Airflow sets up logging when first imported: do it before
+
     logging.getLogger("airflow_provider_bitcapital").setLevel(logging.WARNING)
     logging.getLogger("airflow.sdk._shared.secrets_masker").setLevel(logging.ERROR)
 

@@ -10,7 +10,14 @@ Contenders, each doing ``GET /users/me`` and decoding the JSON, interleaved roun
 Then a task of ten calls: a new ``BitcapitalHook`` in a fresh process state with the token in the
 file cache, against the naive script's token request followed by ten calls.
 
-Client CPU is this process's ``time.process_time``; the responder runs in another process.
+A call is one ``GET``, except for the naive script, whose every call is two HTTP requests (the
+token, then the ``GET``). Client CPU is this process's ``time.process_time``; the responder runs
+in another process.
+
+Known limitation: the task of ten calls runs in this process, so its "fresh state" is a new hook,
+a new session and no token in the process, not a new interpreter: the cost of starting Python and
+importing Airflow, the same for both contenders, is left out (``benchmarks/parse.py`` measures
+imports).
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ class Contender:
     calls_per_round: int
     seconds: list[float] = field(default_factory=list)
     cpu_seconds: list[float] = field(default_factory=list)
+    requests: list[int] = field(default_factory=list)
     connections: list[int] = field(default_factory=list)
     token_requests: list[int] = field(default_factory=list)
 
@@ -71,6 +79,7 @@ def run_rounds(responder: Responder, contenders: list[Contender], rounds: int) -
             contender.cpu_seconds.append(time.process_time() - cpu_started)
             contender.seconds.append(time.perf_counter() - started)
             counters = responder.stats()
+            contender.requests.append(counters["requests"])
             contender.connections.append(counters["connections"])
             contender.token_requests.append(counters["token_requests"])
 
@@ -169,6 +178,7 @@ def report_single_calls(contenders: list[Contender], settings: list[str]) -> lis
             [
                 contender.name,
                 f"{median([contender.rate(i) for i in indexes]):.1f}",
+                f"{median([contender.requests[i] / contender.seconds[i] for i in indexes]):.1f}",
                 f"{median([contender.cpu_per_call(i) for i in indexes]) * 1e6:.0f}",
                 f"{ratios(contender, floor, 'speed'):.3f}",
                 f"{ratios(contender, floor, 'cpu'):.3f}",
@@ -179,7 +189,16 @@ def report_single_calls(contenders: list[Contender], settings: list[str]) -> lis
     print_table(
         f"Throughput: GET {ENDPOINT} + JSON, one call at a time",
         settings,
-        ["contender", "calls/s", "CPU us/call", "speed/floor", "CPU/floor", "conns/call", "tokens/call"],
+        [
+            "contender",
+            "calls/s",
+            "HTTP req/s",
+            "CPU us/call",
+            "speed/floor",
+            "CPU/floor",
+            "conns/call",
+            "tokens/call",
+        ],
         rows,
     )
     speed = ratios(hook, floor, "speed")
