@@ -34,6 +34,11 @@ class Pager:
     being consumed). Without a total, pages are fetched one at a time whatever ``concurrency`` says,
     since only a short page tells where the list ends. Each page is retried like any other request.
 
+    Known limitation: pages are addressed by offset, so a list that gains or loses items while it
+    is walked can make the walk repeat or skip items near the change, with any ``concurrency``
+    (pages fetched in parallel are read in no fixed order). When every item must be seen exactly
+    once, walk a filtered list that does not change while it is read.
+
     :param client: the client to send the requests with.
     :param endpoint: the list's path, such as ``/wallets``.
     :param params: other query parameters; ``skip`` and ``limit`` are the pager's.
