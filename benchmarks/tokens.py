@@ -152,7 +152,8 @@ def cold_threads(sandbox: SandboxServer, threads: int = 64) -> Result:
     hooks = ready_hooks(threads, "file")
     started = time.monotonic()
     succeeded = call_together([partial(hook.get, ENDPOINT) for hook in hooks])
-    return exactly_one(sandbox, f"{threads} threads, cold", "file", succeeded, threads, started)
+    seconds = time.monotonic() - started
+    return exactly_one(sandbox, f"{threads} threads, cold", "file", succeeded, threads, seconds)
 
 
 def processes(sandbox: SandboxServer, cache: str, count: int = 8, calls: int = 20) -> Result:
@@ -178,6 +179,7 @@ def processes(sandbox: SandboxServer, cache: str, count: int = 8, calls: int = 2
         print(f"  the {count} processes were not all ready within {START_TIMEOUT_SECONDS:.0f} s")
     started = time.monotonic()
     made = collect(results, count)
+    seconds = time.monotonic() - started
     for worker in workers:
         worker.join(timeout=FINISH_TIMEOUT_SECONDS)
         if worker.is_alive():
@@ -185,8 +187,8 @@ def processes(sandbox: SandboxServer, cache: str, count: int = 8, calls: int = 2
             worker.join(timeout=FINISH_TIMEOUT_SECONDS)
     name = f"{count} processes x {calls} calls"
     if cache == "memory":
-        return baseline(sandbox, name, cache, made, count * calls, started, expected=count)
-    return exactly_one(sandbox, name, cache, made, count * calls, started)
+        return baseline(sandbox, name, cache, made, count * calls, seconds, expected=count)
+    return exactly_one(sandbox, name, cache, made, count * calls, seconds)
 
 
 def call_from_process(conn_id: str, calls: int, barrier: Any, results: Any) -> None:
@@ -228,7 +230,8 @@ def threads_after_revoke(sandbox: SandboxServer, threads: int = 16) -> Result:
     sandbox.reset_counters()
     started = time.monotonic()
     succeeded = call_together([partial(hook.get, ENDPOINT) for hook in hooks])
-    return exactly_one(sandbox, f"{threads} threads after a revoke", "file", succeeded, threads, started)
+    seconds = time.monotonic() - started
+    return exactly_one(sandbox, f"{threads} threads after a revoke", "file", succeeded, threads, seconds)
 
 
 def short_lifetime(
@@ -270,7 +273,7 @@ def short_lifetime(
 
 
 def exactly_one(
-    sandbox: SandboxServer, scenario: str, cache: str, made: int, calls: int, started: float
+    sandbox: SandboxServer, scenario: str, cache: str, made: int, calls: int, seconds: float
 ) -> Result:
     """The row of a scenario whose calls should all succeed on a single token request."""
     requests = sandbox.token_requests
@@ -282,12 +285,12 @@ def exactly_one(
         token_requests=requests,
         target="1",
         met=made == calls and requests == 1,
-        seconds=time.monotonic() - started,
+        seconds=seconds,
     )
 
 
 def baseline(
-    sandbox: SandboxServer, scenario: str, cache: str, made: int, calls: int, started: float, expected: int
+    sandbox: SandboxServer, scenario: str, cache: str, made: int, calls: int, seconds: float, expected: int
 ) -> Result:
     """The row of a baseline: the count it should show without sharing, here one per process."""
     requests = sandbox.token_requests
@@ -299,7 +302,7 @@ def baseline(
         token_requests=requests,
         target=f"{expected} (baseline)",
         met=made == calls and requests == expected,
-        seconds=time.monotonic() - started,
+        seconds=seconds,
     )
 
 
