@@ -24,7 +24,10 @@ def test_the_ui_receives_every_default_unmasked() -> None:
     by_type = {meta.connection_type: meta for meta in HookMetaService.hook_meta_data()}
     extra_fields = by_type["bitcapital"].extra_fields or {}
     for field in FORM_FIELDS:
-        assert extra_fields[field.name]["value"] == field.default, field.name
+        value = extra_fields[field.name]["value"]
+        assert value != "***", field.name
+        # Airflow 3.1 builds the form from the hook, whose number fields hold text ("30.0").
+        assert str(value) == str(field.default), field.name
 
 
 @pytest.mark.parametrize("field", [field for field in FORM_FIELDS if field.kind != "password"], ids=str)
