@@ -102,7 +102,10 @@ class TokenProvider:
             if slot.token is not None and slot.token.access_token == access_token:
                 slot.token = None
             if self.file_cache is not None:
-                self.file_cache.discard(self.key, access_token)
+                # Compare and delete under the host-wide lock, or a slow process could delete the
+                # token another process has just stored in place of the refused one.
+                with self.file_cache.locked(self.key):
+                    self.file_cache.discard(self.key, access_token)
 
     def revoke(self) -> bool:
         """Revoke the current token at the server and drop it from every cache.
