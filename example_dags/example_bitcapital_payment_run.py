@@ -258,7 +258,10 @@ with DAG(
     @task(retries=0)
     def validate_transfers_file() -> list[dict[str, Any]]:
         """Read and check the whole transfers file; fail, listing every problem, before any request."""
-        from airflow.sdk.configuration import conf
+        try:
+            from airflow.sdk.configuration import conf
+        except ImportError:  # Airflow 3.1 reads its configuration from the core package
+            from airflow.configuration import conf
 
         path = Path(get_current_context()["params"]["transfers_file"]).expanduser()
         try:

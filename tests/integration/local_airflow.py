@@ -122,11 +122,20 @@ class LocalAirflow:
             self._check_components()
             with contextlib.suppress(requests.ConnectionError):
                 response = self.api.get(f"{self.base_url}/api/v2/dags/{dag_id}", timeout=10)
+                if response.status_code == 401:
+                    self._authorize()
                 if response.status_code == 200:
                     return dict(response.json())
             if time.monotonic() >= give_up:
                 raise TimeoutError(f"DAG {dag_id} did not appear in the API within {timeout:.0f} s")
             time.sleep(_POLL_SECONDS)
+
+    def _authorize(self) -> None:
+        # Airflow 3.1 asks for a token even when everyone is an admin; it hands one out at
+        # /auth/token to whoever asks, as long as simple_auth_manager_all_admins is on.
+        answer = self.api.get(f"{self.base_url}/auth/token", timeout=10)
+        if answer.ok:
+            self.api.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
 
     def trigger(self, dag_id: str, conf: Mapping[str, Any]) -> str:
         """Trigger a run of ``dag_id`` with ``conf`` through the REST API and return its run id."""
