@@ -113,6 +113,7 @@ class BitcapitalSensor(BaseSensorOperator):
             success_values=self.success_values,
             failure_values=self.failure_values,
             poll_interval=self.poke_interval,
+            timeout=self.timeout,
         )
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
@@ -161,5 +162,9 @@ class BitcapitalSensor(BaseSensorOperator):
             raise BitcapitalError(
                 f"Bitcapital GET {self.endpoint}: {event.get('field')} is {event.get('field_value')!r}, "
                 "one of the failure values"
+            )
+        if status == "timeout":
+            raise BitcapitalError(
+                f"Gave up waiting on Bitcapital GET {self.endpoint}: {event.get('message')}"
             )
         raise BitcapitalError(f"Waiting on Bitcapital GET {self.endpoint} failed: {event.get('message')}")

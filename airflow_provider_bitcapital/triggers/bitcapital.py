@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -35,8 +36,10 @@ class BitcapitalTrigger(BaseTrigger):
     Every ``poll_interval`` seconds the trigger reads ``endpoint``; it fires a ``success`` event
     when the value at ``success_field`` is one of ``success_values`` (or, without a field, when the
     call succeeds), and a ``failure`` event when it is one of ``failure_values``. An API error that
-    retries could not cure fires an ``error`` event. The trigger holds no state between polls, so
-    a restarted triggerer simply starts polling again.
+    retries could not cure fires an ``error`` event, and a wait longer than ``timeout`` seconds a
+    ``timeout`` event. The trigger holds no state between polls, so a restarted triggerer simply
+    starts polling again (and its timeout starts again too: Airflow's own deferral timeout, which
+    the sensor sets, bounds the whole wait).
 
     Blocking HTTP calls run in a worker thread, never on the triggerer's event loop.
 
@@ -47,6 +50,7 @@ class BitcapitalTrigger(BaseTrigger):
     :param success_values: values of that field that end the wait successfully.
     :param failure_values: values of that field that end the wait with a failure.
     :param poll_interval: seconds between two reads.
+    :param timeout: seconds after which to give up with a ``timeout`` event; ``None`` waits on.
     """
 
     def __init__(
@@ -59,6 +63,7 @@ class BitcapitalTrigger(BaseTrigger):
         success_values: Sequence[Any] | None = None,
         failure_values: Sequence[Any] | None = None,
         poll_interval: float = 60.0,
+        timeout: float | None = None,
     ) -> None:
         super().__init__()
         self.endpoint = endpoint
@@ -68,6 +73,7 @@ class BitcapitalTrigger(BaseTrigger):
         self.success_values = list(success_values) if success_values is not None else None
         self.failure_values = list(failure_values or [])
         self.poll_interval = float(poll_interval)
+        self.timeout = float(timeout) if timeout is not None else None
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """Return the class path and arguments that rebuild this trigger in the triggerer."""
@@ -81,6 +87,7 @@ class BitcapitalTrigger(BaseTrigger):
                 "success_values": self.success_values,
                 "failure_values": self.failure_values,
                 "poll_interval": self.poll_interval,
+                "timeout": self.timeout,
             },
         )
 
@@ -101,6 +108,7 @@ class BitcapitalTrigger(BaseTrigger):
             connection = await BitcapitalHook.aget_connection(self.bitcapital_conn_id)
             hook = BitcapitalHook.for_connection(connection)
             polls = 0
+            give_up = None if self.timeout is None else time.monotonic() + self.timeout
             while True:
                 document = await asyncio.to_thread(hook.get, self.endpoint, params=self.query_params)
                 polls += 1
@@ -112,6 +120,16 @@ class BitcapitalTrigger(BaseTrigger):
                             "value": document,
                             "field": self.success_field,
                             "field_value": field_value(document, self.success_field),
+                            "polls": polls,
+                        }
+                    )
+                    return
+                if give_up is not None and time.monotonic() + self.poll_interval > give_up:
+                    yield TriggerEvent(
+                        {
+                            "status": "timeout",
+                            "message": f"still waiting after {self.timeout:.0f} s and {polls} polls",
+                            "value": document,
                             "polls": polls,
                         }
                     )

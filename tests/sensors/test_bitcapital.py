@@ -100,3 +100,30 @@ def test_field_value(document: Any, path: str | None, value: Any) -> None:
 def test_deferrable_refuses_a_callable_check() -> None:
     with pytest.raises(BitcapitalConfigError, match="cannot run in the triggerer"):
         BitcapitalSensor(task_id="s", endpoint="/x", deferrable=True, response_check=lambda document: True)
+
+
+def test_trigger_yields_a_timeout_event(bitcapital_sandbox: Any, sandbox_connection: Any) -> None:
+    from airflow_provider_bitcapital.hooks.bitcapital import BitcapitalHook
+    from tests.client.test_retries import payment_between
+
+    bitcapital_sandbox.settle_after_reads = 1000
+    hook = BitcapitalHook()
+    transaction = hook.post("/payments", json=payment_between(bitcapital_sandbox, hook))["transaction"]["id"]
+    trigger = BitcapitalTrigger(
+        endpoint=f"/transactions/{transaction}",
+        success_field="status",
+        success_values=["executed"],
+        poll_interval=0.05,
+        timeout=0.3,
+    )
+
+    async def first_event() -> Any:
+        async for event in trigger.run():
+            return event.payload
+        return None
+
+    payload = asyncio.run(first_event())
+    assert payload["status"] == "timeout"
+    assert payload["value"]["status"] == "pending"
+    assert payload["polls"] == bitcapital_sandbox.count("GET", f"/transactions/{transaction}")
+    assert payload["polls"] >= 2
