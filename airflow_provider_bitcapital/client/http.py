@@ -11,6 +11,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from airflow_provider_bitcapital import __version__
+from airflow_provider_bitcapital._sanitize import snippet
 from airflow_provider_bitcapital.auth.bearer import BearerToken
 from airflow_provider_bitcapital.auth.signing import canonical_json, should_sign, signature_headers
 from airflow_provider_bitcapital.client.errors import api_error, outcome_unknown_error
@@ -364,8 +365,6 @@ def decode_json(response: requests.Response, method: str, path: str) -> Any:
     try:
         return response.json()
     except ValueError:
-        from airflow_provider_bitcapital._sanitize import snippet
-
         raise BitcapitalApiError(
             f"the answer is not JSON: {snippet(response.content)}",
             method=method,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
@@ -98,9 +99,9 @@ class BitcapitalOperator(BaseOperator):
         self.max_xcom_items = max_xcom_items
         self.deferrable = deferrable
 
-    @property
+    @cached_property
     def hook(self) -> BitcapitalHook:
-        """A hook for ``bitcapital_conn_id``, built when the task runs."""
+        """A hook for ``bitcapital_conn_id``, built once when the task runs."""
         from airflow_provider_bitcapital.hooks.bitcapital import BitcapitalHook
 
         return BitcapitalHook(bitcapital_conn_id=self.bitcapital_conn_id)

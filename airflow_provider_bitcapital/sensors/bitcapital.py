@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
@@ -13,6 +14,7 @@ from airflow_provider_bitcapital.exceptions import BitcapitalConfigError, Bitcap
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_bitcapital.hooks.bitcapital import BitcapitalHook
     from airflow_provider_bitcapital.triggers.bitcapital import BitcapitalTrigger
 
 
@@ -116,14 +118,22 @@ class BitcapitalSensor(BaseSensorOperator):
             timeout=self.timeout,
         )
 
+    @cached_property
+    def hook(self) -> BitcapitalHook:
+        """A hook for ``bitcapital_conn_id``, built on the first poke and kept for the next ones.
+
+        Keeping it keeps its keep-alive connection: in ``poke`` mode every poke after the first
+        reuses it instead of opening a new one and validating the connection again.
+        """
+        from airflow_provider_bitcapital.hooks.bitcapital import BitcapitalHook
+
+        return BitcapitalHook(bitcapital_conn_id=self.bitcapital_conn_id)
+
     def poke(self, context: Context) -> bool | PokeReturnValue:
         """Read the endpoint once and decide whether the wait is over."""
-        from airflow_provider_bitcapital.hooks.bitcapital import BitcapitalHook
         from airflow_provider_bitcapital.triggers.bitcapital import field_value
 
-        document = BitcapitalHook(self.bitcapital_conn_id).get(
-            self.endpoint, params=self.query_params, headers=self.headers
-        )
+        document = self.hook.get(self.endpoint, params=self.query_params, headers=self.headers)
         if self.response_check is not None:
             return self.response_check(document)
         outcome = self._trigger().outcome(document)

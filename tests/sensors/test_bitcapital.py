@@ -127,3 +127,15 @@ def test_trigger_yields_a_timeout_event(bitcapital_sandbox: Any, sandbox_connect
     assert payload["value"]["status"] == "pending"
     assert payload["polls"] == bitcapital_sandbox.count("GET", f"/transactions/{transaction}")
     assert payload["polls"] >= 2
+
+
+def test_pokes_share_one_hook_and_its_connection(bitcapital_sandbox: Any) -> None:
+    sensor = BitcapitalSensor(task_id="wait", endpoint="/status", success_field="name", poke_interval=1)
+    first = sensor.poke({})  # type: ignore[arg-type]
+    session = sensor.hook.client.session
+    second = sensor.poke({})  # type: ignore[arg-type]
+    assert bool(first)
+    assert bool(second)
+    assert sensor.hook.client.session is session
+    assert bitcapital_sandbox.count("GET", "/status") == 2
+    assert bitcapital_sandbox.token_requests == 1
