@@ -22,7 +22,6 @@ misses its target.
 from __future__ import annotations
 
 import base64
-import logging
 import math
 import multiprocessing
 import os
@@ -36,6 +35,8 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from harness import print_table, quiet_provider_logs
 
 if TYPE_CHECKING:
     from airflow_provider_bitcapital.sandbox import SandboxServer
@@ -97,11 +98,6 @@ def define_connections(sandbox: SandboxServer) -> None:
     extras = {"file": {}, "memory": {"token_cache": "memory"}}
     for cache, conn_id in CONNECTION_IDS.items():
         os.environ[f"AIRFLOW_CONN_{conn_id.upper()}"] = sandbox.connection_json(**extras[cache])
-
-
-def quiet_provider_logs() -> None:
-    """Keep the provider's per-token INFO lines out of the table; warnings still show."""
-    logging.getLogger("airflow_provider_bitcapital").setLevel(logging.WARNING)
 
 
 def start_cold(sandbox: SandboxServer) -> None:
@@ -304,30 +300,6 @@ def baseline(
         met=made == calls and requests == expected,
         seconds=seconds,
     )
-
-
-def print_table(
-    title: str, notes: Sequence[str], header: Sequence[str], rows: Sequence[Sequence[str]]
-) -> None:
-    """Print an aligned plain-text table; the first column is aligned left, the others right."""
-    widths = [max(len(row[index]) for row in [header, *rows]) for index in range(len(header))]
-
-    def line(cells: Sequence[str]) -> str:
-        first = cells[0].ljust(widths[0])
-        rest = [cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True)]
-        return "  ".join([first, *rest]).rstrip()
-
-    rule = "-" * len(line(header))
-    print()
-    print(title)
-    for note in notes:
-        print(f"  {note}")
-    print(rule)
-    print(line(header))
-    print(rule)
-    for row in rows:
-        print(line(row))
-    print(rule, flush=True)
 
 
 def main() -> int:
