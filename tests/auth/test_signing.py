@@ -10,31 +10,12 @@ from airflow_provider_bitcapital.auth.signing import (
     signature,
     signature_headers,
 )
+from tests.signing_vectors import PAYMENT_BODY, VECTORS
 
-BODY = '{"source":"w1","recipients":[{"asset":"BRLD","amount":"1.00","destination":"w2"}]}'
+BODY = PAYMENT_BODY
 
 
-@pytest.mark.parametrize(
-    ("key", "message", "expected"),
-    [
-        ("test", "test", "88cd2108b5347d973cf39cdf9053d7dd42704876d8c9a9bd8e2d168259d3ddf7"),
-        (
-            "root",
-            "POST,/payments,1573264495581,{}",
-            "3e3e70e7904f7c99f999e519d950bf4a3d6807a70bdfe3be36e58f4966e14bb3",
-        ),
-        (
-            "test",
-            "GET,/wallets,1573264495581",
-            "f4604e6f22eca5c61e683d715e6bc296b2c5f61fb1abb5cc3f9ad12c9ece2a43",
-        ),
-        (
-            "secret",
-            f"POST,/payments,1573264495581,{BODY}",
-            "702d8640e27b496f134488d57eff4849f9c5803bd57b3ee46fdd4eee1cd3390a",
-        ),
-    ],
-)
+@pytest.mark.parametrize(("key", "message", "expected"), VECTORS)
 def test_published_vectors(key: str, message: str, expected: str) -> None:
     assert signature(key, message) == expected
 

@@ -14,31 +14,12 @@ from airflow_provider_bitcapital.sandbox.signing import (
     requires_signature,
     signature_message,
 )
+from tests.signing_vectors import PAYMENT_BODY, VECTORS
 
-PAYMENT_VECTOR_BODY = '{"source":"w1","recipients":[{"asset":"BRLD","amount":"1.00","destination":"w2"}]}'
+PAYMENT_VECTOR_BODY = PAYMENT_BODY
 
 
-@pytest.mark.parametrize(
-    ("key", "message", "expected"),
-    [
-        ("test", "test", "88cd2108b5347d973cf39cdf9053d7dd42704876d8c9a9bd8e2d168259d3ddf7"),
-        (
-            "root",
-            "POST,/payments,1573264495581,{}",
-            "3e3e70e7904f7c99f999e519d950bf4a3d6807a70bdfe3be36e58f4966e14bb3",
-        ),
-        (
-            "test",
-            "GET,/wallets,1573264495581",
-            "f4604e6f22eca5c61e683d715e6bc296b2c5f61fb1abb5cc3f9ad12c9ece2a43",
-        ),
-        (
-            "secret",
-            "POST,/payments,1573264495581," + PAYMENT_VECTOR_BODY,
-            "702d8640e27b496f134488d57eff4849f9c5803bd57b3ee46fdd4eee1cd3390a",
-        ),
-    ],
-)
+@pytest.mark.parametrize(("key", "message", "expected"), VECTORS)
 def test_documented_vectors(key, message, expected):
     assert compute_signature(key, message) == expected
 
